@@ -1,0 +1,1 @@
+"""Model providers: each turns chat messages into candidate replies."""
