@@ -398,7 +398,7 @@ CONVERTER_RULES = [
     "`python SCRIPT INPUT.xlsx OUTPUT`",
     "argparse",
     "never hard-code a file name",
-    "standard library and openpyxl",
+    "Import only openpyxl and these standard library modules",
     "error: MESSAGE",
     "No traceback",
     "bare `except:`",
@@ -544,7 +544,7 @@ def test_converter_engine_calamine() -> None:
     prompt = converter_prompt(engine="calamine")
     assert "CalamineWorkbook.from_path(INPUT)" in prompt
     assert "get_sheet_by_name(SHEET).to_python(skip_empty_area=False)" in prompt
-    assert "standard library and python_calamine" in prompt
+    assert "Import only python_calamine and these standard library modules" in prompt
     assert "load_workbook" not in prompt
 
 
@@ -552,7 +552,7 @@ SPLITTER_RULES = [
     "`python SCRIPT INPUT TRAIN_OUT TEST_OUT [--seed N]`",
     "`--seed`",
     "never hard-code a file name",
-    "Import only the Python standard library.",
+    "Import only these standard library modules: argparse, sys, os",
     "error: MESSAGE",
     "No traceback",
     "bare `except:`",
