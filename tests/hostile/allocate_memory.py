@@ -1,0 +1,5 @@
+"""Allocate memory without bound."""
+
+blocks = []
+while True:
+    blocks.append(bytearray(16 * 1024 * 1024))

@@ -1,0 +1,4 @@
+"""Loop forever."""
+
+while True:
+    pass
