@@ -1,0 +1,498 @@
+"""The ``promptgen`` command line.
+
+Heavy libraries (openai, libcst, openpyxl) are imported inside the commands
+that use them, so ``promptgen --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, TypeVar
+
+import typer
+
+
+from promptgen import __version__
+from promptgen.errors import PromptgenError, SettingsError
+from promptgen.spec import (
+    ENGINES,
+    GROUP_BY,
+    ON_MISSING,
+    OUTPUT_FORMATS,
+    SPLITTER_DEFAULT_SEED,
+    ConverterSettings,
+    Settings,
+    SplitterSettings,
+    parse_ratio,
+)
+
+app = typer.Typer(
+    help="Turn stepwise prompts into verified data-preparation scripts for fine-tuning with XTuner.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+templates_app = typer.Typer(help="List and show the prompt templates.", no_args_is_help=True)
+render_app = typer.Typer(help="Print the exact prompt that make would send.", no_args_is_help=True)
+make_app = typer.Typer(help="Generate a script, verify it, and write it to the output folder.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+app.add_typer(render_app, name="render")
+app.add_typer(make_app, name="make")
+
+_state = {"debug": False, "quiet": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def echo_error(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def log(message: str) -> None:
+    if not _state["quiet"]:
+        typer.echo(message, err=True)
+
+
+def handle_errors(command: F) -> F:
+    """Turn a PromptgenError or OSError into one line on stderr and exit 1; --debug re-raises."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PromptgenError as exc:
+            if _state["debug"]:
+                raise
+            echo_error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            if _state["debug"]:
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            echo_error(f"cannot access{where}: {exc.strerror or exc}; check the path and its permissions")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"promptgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback when a command fails.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors, no progress.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+    _state["quiet"] = quiet
+
+
+# Options shared by several commands, declared once.
+Sheet = Annotated[str, typer.Option("--sheet", help="Worksheet name, exactly as Excel shows it (case and spaces count).")]
+InputCol = Annotated[str, typer.Option("--input-col", help="Column of the question: a letter such as A, or its header text.")]
+OutputCol = Annotated[str, typer.Option("--output-col", help="Column of the answer: a letter such as D, or its header text.")]
+System = Annotated[str, typer.Option("--system", help="System text put in every conversation; empty leaves the key out.")]
+HeaderRows = Annotated[int, typer.Option("--header-rows", help="Number of rows above the data to skip.", min=0)]
+OnMissingOpt = Annotated[
+    str, typer.Option("--on-missing", help=f"What to do with a row missing one of the two cells: {'|'.join(ON_MISSING)}.")
+]
+Strip = Annotated[bool, typer.Option("--strip/--no-strip", help="Strip spaces around cell text.")]
+FormatOpt = Annotated[str, typer.Option("--format", help=f"Output format: {'|'.join(OUTPUT_FORMATS)}.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help=f"Workbook reader the script uses: {'|'.join(ENGINES)}.")]
+Ratio = Annotated[str, typer.Option("--ratio", help="Train:test ratio as two whole numbers, such as 7:3.")]
+SplitSeed = Annotated[int, typer.Option("--seed", help="Seed of the shuffle baked into the splitter.")]
+GroupByOpt = Annotated[
+    str, typer.Option("--group-by", help=f"Keep records with the same first input on one side: {'|'.join(GROUP_BY)}.")
+]
+Name = Annotated[Optional[str], typer.Option("--name", help="File name of the script in the output folder.")]
+OutDir = Annotated[Path, typer.Option("--out-dir", help="Folder for the scripts and manifest.json.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace a script even if it was edited since it was written.")]
+NoReview = Annotated[bool, typer.Option("--no-review", help="Skip the static review (to test the sandbox alone).")]
+ProviderOpt = Annotated[
+    str, typer.Option("--provider", help="Where the script comes from: auto|reference|openai|manual.")
+]
+BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint; overrides OPENAI_BASE_URL.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name; overrides PROMPTGEN_MODEL.")]
+Temperature = Annotated[float, typer.Option("--temperature", help="Sampling temperature sent to the model.")]
+ModelSeed = Annotated[Optional[int], typer.Option("--model-seed", help="Seed passed through to the model, where the server honours it.")]
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for one model reply.")]
+MaxRetries = Annotated[int, typer.Option("--max-retries", help="Retries after a connection error, 408, 429 or 5xx.", min=0)]
+MaxRepairs = Annotated[int, typer.Option("--max-repairs", help="Rounds in which a failure goes back to the model.", min=0)]
+Samples = Annotated[int, typer.Option("--samples", help="Candidates per round; the first that passes is kept.", min=1)]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")]
+Response = Annotated[
+    Optional[str], typer.Option("--response", help="File with a pasted model reply, or - for stdin (manual provider).")
+]
+PromptFile = Annotated[Optional[Path], typer.Option("--prompt-file", help="Where the manual provider writes the prompt.")]
+
+
+def converter_settings(
+    sheet: str, input_col: str, output_col: str, system: str, header_rows: int, on_missing: str,
+    strip: bool, format_: str, engine: str,
+) -> ConverterSettings:
+    return ConverterSettings(
+        sheet=sheet, input_col=input_col, output_col=output_col, system=system, header_rows=header_rows,
+        on_missing=on_missing, strip=strip, format=format_, engine=engine,  # type: ignore[arg-type]
+    )
+
+
+def splitter_settings(ratio: str, seed: int, group_by: str) -> SplitterSettings:
+    return SplitterSettings(ratio=parse_ratio(ratio), seed=seed, group_by=group_by)  # type: ignore[arg-type]
+
+
+# --- templates and render -------------------------------------------------------------------
+
+
+@templates_app.command("list")
+@handle_errors
+def templates_list() -> None:
+    """List the prompt templates with their version and description."""
+    from promptgen.templates import list_templates
+
+    for template in list_templates():
+        typer.echo(f"{template.name:<12} v{template.version:<3} {template.description}")
+
+
+@templates_app.command("show")
+@handle_errors
+def templates_show(name: Annotated[str, typer.Argument(help="Template name, such as converter.")]) -> None:
+    """Show a template's variables and its text.
+
+    Example: promptgen templates show converter
+    """
+    from promptgen.templates import load_template
+
+    template = load_template(name)
+    typer.echo(f"# {template.name} v{template.version}: {template.description}")
+    typer.echo(f"# file: {template.path}")
+    for variable in template.variables:
+        default = "(required)" if variable.default is None else f"default {variable.default!r}"
+        choices = f" [{'|'.join(variable.choices)}]" if variable.choices else ""
+        typer.echo(f"#   {variable.name}: {variable.type}{choices}, {default}. {variable.help}")
+    typer.echo(template.body, nl=False)
+
+
+def _print_prompt(settings: Settings) -> None:
+    from promptgen.templates import render_for_settings
+
+    typer.echo(render_for_settings(settings).text, nl=False)
+
+
+@render_app.command("converter")
+@handle_errors
+def render_converter(
+    sheet: Sheet,
+    input_col: InputCol = "A",
+    output_col: OutputCol = "D",
+    system: System = "",
+    header_rows: HeaderRows = 1,
+    on_missing: OnMissingOpt = "skip",
+    strip: Strip = True,
+    format_: FormatOpt = "jsonl",
+    engine: EngineOpt = "openpyxl",
+) -> None:
+    """Print the converter prompt for these settings.
+
+    Example: promptgen render converter --sheet DrugQA --input-col A --output-col D
+    """
+    _print_prompt(converter_settings(sheet, input_col, output_col, system, header_rows, on_missing, strip, format_, engine))
+
+
+@render_app.command("splitter")
+@handle_errors
+def render_splitter(ratio: Ratio = "7:3", seed: SplitSeed = SPLITTER_DEFAULT_SEED, group_by: GroupByOpt = "none") -> None:
+    """Print the splitter prompt for these settings.
+
+    Example: promptgen render splitter --ratio 7:3 --seed 42
+    """
+    _print_prompt(splitter_settings(ratio, seed, group_by))
+
+
+# --- make -----------------------------------------------------------------------------------
+
+
+def _read_response(response: Optional[str]) -> Optional[str]:
+    if response is None:
+        return None
+    if response == "-":
+        return sys.stdin.read()
+    path = Path(response)
+    if not path.is_file():
+        raise SettingsError(f"--response file not found: {response}; paste the model's reply into a file first")
+    return path.read_text(encoding="utf-8")
+
+
+def _run_make(
+    settings: Settings, *, data: Optional[Path], name: Optional[str], out_dir: Path, provider: str, force: bool,
+    no_review: bool, base_url: Optional[str], model: Optional[str], temperature: float, model_seed: Optional[int],
+    timeout: float, max_retries: int, max_repairs: int, samples: int, no_cache: bool, response: Optional[str],
+    prompt_file: Optional[Path],
+) -> None:
+    from promptgen.pipeline import PROVIDER_CHOICES, MakeOptions, check_script_name, default_script_name, make_script
+    from promptgen.providers.openai_provider import OpenAISettings
+
+    if provider not in PROVIDER_CHOICES:
+        raise SettingsError(f"invalid --provider {provider!r}: choose one of {', '.join(PROVIDER_CHOICES)}")
+    openai_settings = OpenAISettings.from_env(
+        os.environ, base_url=base_url, model=model, temperature=temperature, seed=model_seed,
+        timeout=timeout, max_retries=max_retries,
+    )
+    options = MakeOptions(
+        settings=settings,
+        name=check_script_name(name or default_script_name(settings)),
+        out_dir=out_dir,
+        provider=provider,
+        data=data,
+        force=force,
+        review=not no_review,
+        max_repairs=max_repairs,
+        samples=samples,
+        openai=openai_settings,
+        use_cache=not no_cache,
+        response_text=_read_response(response),
+        prompt_file=prompt_file,
+    )
+    try:
+        result = make_script(options, log=log)
+    except PromptgenError as exc:
+        if type(exc).__name__ == "ManualPromptWritten":
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(0) from None
+        raise
+    verification = result.entry["verification"]
+    details = [f"{verification['golden_cases']} golden cases passed"]
+    if "data" in verification:
+        details.append(f"{verification['data']['records']} records on {verification['data']['source']} match the reference")
+    typer.echo(f"wrote {result.script} ({'; '.join(details)})")
+
+
+@make_app.command("converter")
+@handle_errors
+def make_converter(
+    sheet: Sheet,
+    workbook: Annotated[
+        Optional[Path], typer.Option("--workbook", help="Your workbook: checked first, then both scripts run on it and must agree.")
+    ] = None,
+    input_col: InputCol = "A",
+    output_col: OutputCol = "D",
+    system: System = "",
+    header_rows: HeaderRows = 1,
+    on_missing: OnMissingOpt = "skip",
+    strip: Strip = True,
+    format_: FormatOpt = "jsonl",
+    engine: EngineOpt = "openpyxl",
+    name: Name = None,
+    out_dir: OutDir = Path("generated"),
+    provider: ProviderOpt = "auto",
+    force: Force = False,
+    no_review: NoReview = False,
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    temperature: Temperature = 0.0,
+    model_seed: ModelSeed = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Same as --model-seed.")] = None,
+    timeout: Timeout = 120.0,
+    max_retries: MaxRetries = 3,
+    max_repairs: MaxRepairs = 2,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
+    response: Response = None,
+    prompt_file: PromptFile = None,
+) -> None:
+    """Generate a converter (worksheet to XTuner JSON Lines), verify it, and write it.
+
+    Example: promptgen make converter --sheet DrugQA --workbook data.xlsx --input-col A --output-col D
+    """
+    settings = converter_settings(sheet, input_col, output_col, system, header_rows, on_missing, strip, format_, engine)
+    _run_make(
+        settings, data=workbook, name=name, out_dir=out_dir, provider=provider, force=force, no_review=no_review,
+        base_url=base_url, model=model, temperature=temperature, model_seed=model_seed if model_seed is not None else seed,
+        timeout=timeout, max_retries=max_retries, max_repairs=max_repairs, samples=samples, no_cache=no_cache,
+        response=response, prompt_file=prompt_file,
+    )
+
+
+@make_app.command("splitter")
+@handle_errors
+def make_splitter(
+    ratio: Ratio = "7:3",
+    seed: SplitSeed = SPLITTER_DEFAULT_SEED,
+    group_by: GroupByOpt = "none",
+    dataset: Annotated[
+        Optional[Path], typer.Option("--dataset", help="Your converted JSON Lines file: both scripts split it and must agree.")
+    ] = None,
+    name: Name = None,
+    out_dir: OutDir = Path("generated"),
+    provider: ProviderOpt = "auto",
+    force: Force = False,
+    no_review: NoReview = False,
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    temperature: Temperature = 0.0,
+    model_seed: ModelSeed = None,
+    timeout: Timeout = 120.0,
+    max_retries: MaxRetries = 3,
+    max_repairs: MaxRepairs = 2,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
+    response: Response = None,
+    prompt_file: PromptFile = None,
+) -> None:
+    """Generate a splitter (train/test JSON Lines), verify it, and write it.
+
+    Example: promptgen make splitter --ratio 7:3 --seed 42
+    """
+    _run_make(
+        splitter_settings(ratio, seed, group_by), data=dataset, name=name, out_dir=out_dir, provider=provider,
+        force=force, no_review=no_review, base_url=base_url, model=model, temperature=temperature,
+        model_seed=model_seed, timeout=timeout, max_retries=max_retries, max_repairs=max_repairs, samples=samples,
+        no_cache=no_cache, response=response, prompt_file=prompt_file,
+    )
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+@app.command("verify")
+@handle_errors
+def verify(
+    script: Annotated[
+        Optional[Path], typer.Argument(help="Script to verify; without it, every script in the output folder's manifest.")
+    ] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="converter|splitter, for a script without a manifest entry.")] = None,
+    workbook: Annotated[Optional[Path], typer.Option("--workbook", help="Also compare a converter with the reference on this workbook.")] = None,
+    dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Also compare a splitter with the reference on this file.")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Settings for a script without a manifest entry: worksheet name.")] = None,
+    input_col: InputCol = "A",
+    output_col: OutputCol = "D",
+    system: System = "",
+    header_rows: HeaderRows = 1,
+    on_missing: OnMissingOpt = "skip",
+    strip: Strip = True,
+    format_: FormatOpt = "jsonl",
+    engine: EngineOpt = "openpyxl",
+    ratio: Ratio = "7:3",
+    seed: SplitSeed = SPLITTER_DEFAULT_SEED,
+    group_by: GroupByOpt = "none",
+    out_dir: OutDir = Path("generated"),
+    no_review: NoReview = False,
+) -> None:
+    """Review a script and run it on every golden case (and on your data); exit 0 only if all pass.
+
+    Settings come from the manifest entry beside the script, or from the flags.
+    Example: promptgen verify generated/convert_drugqa.py --workbook data.xlsx
+    """
+    from promptgen.manifest import edited_since_written, load_manifest
+    from promptgen.spec import KINDS, settings_from_dict
+
+    if script is None:
+        _verify_all(out_dir, review=not no_review)
+        return
+    if not script.is_file():
+        raise SettingsError(f"script not found: {script}; give the path of a .py file")
+    entry = load_manifest(script.parent).entry(script.name)
+    if entry is not None:
+        settings = settings_from_dict(entry["kind"], entry["settings"])
+        if edited_since_written(script, entry):
+            log(f"note: {script} was edited since promptgen wrote it; verifying the edited file")
+    else:
+        if kind not in KINDS:
+            raise SettingsError(
+                f"{script} has no entry in {script.parent / 'manifest.json'}; pass --kind converter or --kind splitter with its settings"
+            )
+        if kind == "converter":
+            if sheet is None:
+                raise SettingsError("missing --sheet: a converter without a manifest entry needs its settings as flags")
+            settings = converter_settings(sheet, input_col, output_col, system, header_rows, on_missing, strip, format_, engine)
+        else:
+            settings = splitter_settings(ratio, seed, group_by)
+    data = workbook if isinstance(settings, ConverterSettings) else dataset
+    if isinstance(settings, ConverterSettings) and dataset is not None:
+        raise SettingsError("--dataset is for splitters; give a converter's workbook with --workbook")
+    if isinstance(settings, SplitterSettings) and workbook is not None:
+        raise SettingsError("--workbook is for converters; give a splitter's JSON Lines file with --dataset")
+    if not _verify_one(script, settings, data, review=not no_review):
+        raise typer.Exit(1)
+
+
+def _verify_one(script: Path, settings: Settings, data: Optional[Path], *, review: bool) -> bool:
+    from promptgen.verify import verify_script
+
+    report = verify_script(script, settings, data=data, review=review)
+    print_report(report)
+    return report.passed
+
+
+def _verify_all(out_dir: Path, *, review: bool) -> None:
+    from promptgen.manifest import edited_since_written, load_manifest
+    from promptgen.spec import settings_from_dict
+
+    manifest = load_manifest(out_dir)
+    if not manifest.scripts:
+        raise SettingsError(f"no scripts recorded in {manifest.path}; run promptgen make first, or give a SCRIPT")
+    failed: list[str] = []
+    for name, entry in sorted(manifest.scripts.items()):
+        script = out_dir / name
+        if not script.is_file():
+            echo_error(f"{script} is in {manifest.path.name} but the file is missing")
+            failed.append(name)
+            continue
+        if edited_since_written(script, entry):
+            typer.echo(f"{name}: edited since promptgen wrote it (sha256 differs from the manifest)")
+            failed.append(name)
+        settings = settings_from_dict(entry["kind"], entry["settings"])
+        if not _verify_one(script, settings, None, review=review):
+            failed.append(name)
+    if failed:
+        typer.echo(f"FAILED: {', '.join(sorted(set(failed)))}")
+        raise typer.Exit(1)
+    typer.echo(f"all {len(manifest.scripts)} scripts passed")
+
+
+def print_report(report: Any) -> None:
+    """Print a verification report: review findings, one line per golden case, the data comparison."""
+    typer.echo(f"{report.script} ({report.kind})")
+    if report.review is not None:
+        for finding in report.review.findings:
+            typer.echo(f"  review {finding.format()}")
+        if not report.review.passed:
+            typer.echo("  review failed, so the script was not run")
+    for case in report.cases:
+        status = "pass" if case.passed else "FAIL"
+        detail = f": {case.message}" if case.message else ""
+        typer.echo(f"  {status} {case.name}{detail}")
+    if report.data is not None:
+        status = "pass" if report.data.passed else "FAIL"
+        detail = report.data.message or f"{report.data.records} records equal the reference's"
+        typer.echo(f"  {status} {report.data.source}: {detail}")
+    for action in report.blocked:
+        typer.echo(f"  blocked {action}")
+    passed = sum(case.passed for case in report.cases)
+    verdict = "PASSED" if report.passed else "FAILED"
+    typer.echo(f"{verdict}: {passed}/{len(report.cases)} golden cases")
+
+
+# Commands that live in their own modules; each imports its heavy libraries only when it runs.
+from promptgen.cli_review import review_command  # noqa: E402
+from promptgen.cli_xtuner import check_command, xtuner_config_command  # noqa: E402
+
+app.command("review")(review_command)
+app.command("check")(check_command)
+app.command("xtuner-config")(xtuner_config_command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
