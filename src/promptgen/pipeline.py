@@ -184,7 +184,7 @@ def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -
         if reference.records is None:
             from promptgen.errors import WorkbookError
 
-            raise WorkbookError(f"{options.data}: {reference.fault}")
+            raise WorkbookError(reference.fault)
 
     prompt = render_for_settings(options.settings)
     messages = build_messages(prompt)

@@ -141,13 +141,13 @@ def run_on_data(script: Path, settings: Settings, source: Path) -> DataRun:
     with tempfile.TemporaryDirectory(prefix="promptgen-data-") as folder:
         workdir = Path(folder)
         if isinstance(settings, ConverterSettings):
-            input_name = "input.xlsx"
             outputs = ["output" + settings.output_suffix]
             output_format = settings.format
         else:
-            input_name = "input.jsonl"
             outputs = ["train.jsonl", "test.jsonl"]
             output_format = "jsonl"
+        # The copy keeps the user's file name, so the script's messages name the file they know.
+        input_name = source.name if source.name not in outputs else f"input-{source.name}"
         shutil.copyfile(source, workdir / input_name)
         result = run_script(script, [input_name, *outputs], workdir=workdir, timeout=DATA_TIMEOUT)
         if not result.ok:
@@ -165,8 +165,9 @@ def _first_error_line(result: RunResult) -> str:
     if result.timed_out:
         return "timed out"
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    detail = lines[-1] if lines else "no message on stderr"
-    return f"exited with status {result.returncode}: {detail}"
+    if not lines:
+        return f"exited with status {result.returncode} and no message on stderr"
+    return lines[-1].removeprefix("error: ")
 
 
 def check_source(source: Path, what: str) -> None:
@@ -197,7 +198,7 @@ def compare_on_data(
     if reference is None:
         reference = run_reference(settings, source)
     if reference.records is None:
-        raise WorkbookError(f"{source}: the reference script failed on it, {reference.fault}")
+        raise WorkbookError(reference.fault)
     candidate = run_on_data(script, settings, source)
     if candidate.records is None:
         return DataComparison(
