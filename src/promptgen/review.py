@@ -48,6 +48,7 @@ RULES: dict[str, str] = {
     "PG111": "star import",
     "PG201": "hard-coded input or output file name",
     "PG202": "never reads the command line",
+    "PG203": "absolute file system path written into the code",
     "PG301": "json.dump or json.dumps without ensure_ascii=False",
     "PG302": "text file opened without an explicit encoding",
     "PG303": "load_workbook without read_only=True",
@@ -366,6 +367,10 @@ def _string_value(node: cst.BaseExpression) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+# "/tmp/x", "/etc/passwd", "~/data", "C:\\Users\\x": one path without spaces. A lone "/" is not one.
+_ABSOLUTE_PATH = re.compile(r"(?:~?/|[A-Za-z]:[\\/])[\w.-]+(?:[\\/][\w.-]*)*")
 
 
 def _is_data_file_name(node: cst.BaseExpression) -> bool:
@@ -854,6 +859,14 @@ class _Checker(cst.CSTVisitor):
         if value in _ESCAPE_NAMES:
             rule, reason = _ESCAPE_NAMES[value]
             self.report_forbidden(node, f"the string {value!r}", rule, reason)
+        elif value is not None and _ABSOLUTE_PATH.fullmatch(value):
+            self.report(
+                node,
+                "PG203",
+                "error",
+                f"absolute path {value!r} in the code; a data script reads and writes only the files "
+                "named on its command line",
+            )
 
     # --- hard-coded file names ---
 
