@@ -19,6 +19,7 @@ CONVERTER_CONSTANTS = {
     "on_missing": "ON_MISSING",
     "strip": "STRIP",
     "format": "OUTPUT_FORMAT",
+    "engine": "ENGINE",
 }
 SPLITTER_CONSTANTS = {"ratio": "RATIO", "seed": "SEED", "group_by": "GROUP_BY"}
 
@@ -129,9 +130,26 @@ def _wrap_comment(line: str, width: int = 100) -> str:
     return "\n".join(textwrap.wrap(line, width, subsequent_indent="#   ", break_on_hyphens=False))
 
 
-def add_header(code: str, header: str) -> str:
-    """Put ``header`` at the top of ``code``, after a shebang or encoding line if there is one."""
+def strip_header(code: str) -> str:
+    """Remove a header that promptgen wrote earlier, as in a script pasted back as a reply."""
     lines = code.splitlines(keepends=True)
+    settings_line = next(
+        (index for index, line in enumerate(lines[:12]) if line.startswith("# Settings: ")), None
+    )
+    if settings_line is None or not any(line.startswith("# Written by promptgen ") for line in lines[:settings_line]):
+        return code
+    end = settings_line + 1
+    while end < len(lines) and lines[end].startswith("#   "):
+        end += 1
+    return "".join(lines[end:])
+
+
+def add_header(code: str, header: str) -> str:
+    """Put ``header`` at the top of ``code``, after a shebang or encoding line if there is one.
+
+    A header that promptgen wrote earlier is replaced, not repeated.
+    """
+    lines = strip_header(code).splitlines(keepends=True)
     keep = 0
     while keep < len(lines) and keep < 2 and (
         lines[keep].startswith("#!") or "coding" in lines[keep] and lines[keep].startswith("#")

@@ -171,7 +171,8 @@ def xtuner_config_command(
 
     typer.echo(result.diff(config.name), nl=False)
     if not Path(data_path).exists():
-        typer.echo(f"warning: {data_path} does not exist in this folder; xtuner train reads it relative to where it runs", err=True)
+        where = "" if Path(data_path).is_absolute() else " in this folder, and xtuner train reads it relative to the folder it runs in"
+        typer.echo(f"warning: {data_path} does not exist{where}; check --data-path", err=True)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if not result.changed:

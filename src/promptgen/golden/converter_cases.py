@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import zipfile
 from functools import partial
@@ -309,15 +310,25 @@ def _prepare_near_sheet_names(settings: ConverterSettings, workdir: Path) -> Pre
     return _preparation(settings, expect_rows(QUESTIONS, numbers, settings))
 
 
+def text_pattern(text: str) -> str:
+    """Return a pattern for ``text`` as a one-line message may show it: as is, or escaped as repr() or JSON does.
+
+    A name with a newline, tab or backslash cannot appear raw in a one-line
+    error, so each escaped spelling counts as naming it.
+    """
+    spellings = {text, repr(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+    return "(?:" + "|".join(re.escape(spelling) for spelling in sorted(spellings)) + ")"
+
+
 def _prepare_missing_sheet(settings: ConverterSettings, workdir: Path) -> Preparation:
     names = _near_names(settings)
     write_workbook(workdir / WORKBOOK, [_decoy_sheet(settings, name) for name in names])
     # A name that differs only by outer spaces is already named by the requested name,
     # so only the names that differ in case need their own mention.
-    requested = re.escape(settings.sheet.strip())
+    requested = text_pattern(settings.sheet.strip())
     mentions = {requested: Mention(requested, f"the sheet {settings.sheet!r}")}
     for name in names:
-        pattern = re.escape(name.strip())
+        pattern = text_pattern(name.strip())
         mentions.setdefault(pattern, Mention(pattern, f"the sheet {name!r} that exists", case_sensitive=True))
     expected = ExpectFailure(
         reason=f"the workbook has no sheet named exactly {settings.sheet!r}, only {names[0]!r} and {names[1]!r}",
@@ -376,9 +387,9 @@ def _prepare_header_not_found(settings: ConverterSettings, workdir: Path) -> Pre
         for (row, _), value in sorted(cells.items())
         if row == settings.header_rows and isinstance(value, Text)
     ]
-    mentions = [Mention(re.escape(searched), f"the header text {searched!r}", case_sensitive=True)]
+    mentions = [Mention(text_pattern(searched), f"the header text {searched!r}", case_sensitive=True)]
     mentions.extend(
-        Mention(re.escape(label), f"the existing header {label!r}", case_sensitive=True) for label in existing
+        Mention(text_pattern(label), f"the existing header {label!r}", case_sensitive=True) for label in existing
     )
     expected = ExpectFailure(
         reason=f"header row {settings.header_rows} has no cell {searched!r}, only near misses such as {near_miss!r}",
@@ -472,7 +483,7 @@ def _prepare_existing_output(settings: ConverterSettings, workdir: Path) -> Prep
     (workdir / output).write_bytes(old)
     expected = ExpectFailure(
         reason=f"the workbook has no sheet named {settings.sheet!r}",
-        mentions=(Mention(re.escape(settings.sheet.strip()), f"the sheet {settings.sheet!r}"),),
+        mentions=(Mention(text_pattern(settings.sheet.strip()), f"the sheet {settings.sheet!r}"),),
         unchanged_outputs=((output, old),),
     )
     return _preparation(settings, expected, inputs=(WORKBOOK, output))
@@ -487,7 +498,7 @@ def _prepare_no_data_rows(settings: ConverterSettings, workdir: Path) -> Prepara
         return _preparation(settings, ExpectFailure(reason="the sheet is empty"))
     expected = ExpectFailure(
         reason=f"the sheet has no rows below its {settings.header_rows} header rows",
-        mentions=(Mention(re.escape(settings.sheet.strip()), f"the sheet {settings.sheet!r}"),),
+        mentions=(Mention(text_pattern(settings.sheet.strip()), f"the sheet {settings.sheet!r}"),),
     )
     return _preparation(settings, expected)
 
