@@ -436,7 +436,13 @@ def test_key_absent_from_subprocess_output(chat_server: ChatServer, tmp_path: Pa
             sys.exit(error.exit_code)
         """
     )
-    environ = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": SECRET, "PROMPTGEN_MODEL": MODEL}
+    # OPENAI_BASE_URL names the same server, so the key is really sent there.
+    environ = {
+        "PATH": "/usr/bin:/bin",
+        "OPENAI_API_KEY": SECRET,
+        "OPENAI_BASE_URL": chat_server.base_url,
+        "PROMPTGEN_MODEL": MODEL,
+    }
     cache_dir = tmp_path / "cache"
     result = subprocess.run(
         [sys.executable, "-c", script, chat_server.base_url, str(cache_dir)],
@@ -481,3 +487,26 @@ def test_cache_files_exclude_key(chat_server: ChatServer, tmp_path: Path) -> Non
         assert SECRET not in path.read_text()
         assert SECRET not in path.name
         assert json.loads(path.read_text())["text"] in ("a", "b")
+
+
+def test_env_key_withheld_from_other_base_url():
+    settings = OpenAISettings.from_env(
+        {"OPENAI_API_KEY": "sk-secret"}, base_url="http://127.0.0.1:9/v1", model="m"
+    )
+    assert settings.api_key is None
+    assert settings.key_withheld is True
+
+
+def test_env_key_sent_to_env_base_url():
+    settings = OpenAISettings.from_env(
+        {"OPENAI_API_KEY": "sk-secret", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+        base_url="http://127.0.0.1:9/v1/",
+        model="m",
+    )
+    assert settings.api_key == "sk-secret"
+    assert settings.key_withheld is False
+
+
+def test_env_key_without_base_url_kept():
+    settings = OpenAISettings.from_env({"OPENAI_API_KEY": "sk-secret"}, model="m")
+    assert settings.api_key == "sk-secret"

@@ -7,10 +7,12 @@ with the reference -> script in the output folder + manifest entry.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from promptgen import __version__
@@ -23,11 +25,29 @@ from promptgen.spec import ConverterSettings, Settings, format_ratio, kind_of
 from promptgen.verify import DataRun, VerificationReport, check_source, run_reference, verify_script
 
 if TYPE_CHECKING:
+    from promptgen.golden import CaseOutcome
     from promptgen.providers.openai_provider import OpenAISettings
+    from promptgen.review import Finding
     from promptgen.templates import RenderedPrompt
 
 LogCallback = Callable[[str], None]
 PROVIDER_CHOICES = ("auto", "reference", "openai", "manual")
+
+# A repair message lists at most this many golden-case faults, so that one broken
+# habit (such as an unseeded shuffle) does not bury the review findings under dozens of lines.
+MAX_GOLDEN_FAULTS = 8
+# Golden case names listed before "and N more" in one grouped fault.
+MAX_NAMED_CASES = 4
+
+# verify.py and verify_candidate run candidates in tempfile folders with these
+# prefixes. Their random names would make every repair message, and so every
+# cache key after the first round, differ between runs.
+_TEMP_FOLDER = re.compile(
+    r"""[^\s'"`(),;]*promptgen-(?:case|candidate|data|reference)-[A-Za-z0-9_]+(?P<separator>[/\\])?"""
+)
+_TIMED_OUT = re.compile(r"timed out after (\d+\.\d+) s\b")
+# Durations a script prints, such as "done in 0.42 s", differ from run to run.
+_DURATION = re.compile(r"\b\d+\.\d+ ?(?:ms|s|sec|secs|seconds)\b")
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,7 @@ class MakeOptions:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One candidate: which repair round and sample it was, and where it failed ("passed" if it did not)."""
+    """One candidate: its repair round and sample, the stage it failed at ("passed" if none) and its first fault."""
 
     round: int
     sample: int
@@ -118,7 +138,9 @@ def select_provider(options: MakeOptions, log: LogCallback) -> Provider:
     if choice == "manual":
         from promptgen.providers.manual import ManualProvider
 
-        prompt_file = options.prompt_file or options.out_dir / f"{Path(options.name).stem}.prompt.md"
+        # The prompt goes to the current folder, not the output folder, which holds
+        # only verified scripts and their manifest.
+        prompt_file = options.prompt_file or Path(f"{Path(options.name).stem}.prompt.md")
         return ManualProvider(prompt_file, options.response_text)
     if choice == "openai":
         from promptgen.cache import ResponseCache
@@ -168,79 +190,210 @@ def verify_candidate(
     return final_code, report
 
 
+def scrub_text(text: str) -> str:
+    """Remove what changes from run to run: temporary folder paths and measured durations.
+
+    A path inside a candidate's temporary folder keeps its part below that
+    folder, which is the name the script was given. A timeout keeps the limit
+    in whole seconds, and any other decimal duration becomes ``<duration>``.
+    """
+    text = _TEMP_FOLDER.sub(lambda match: "" if match.group("separator") else ".", text)
+    text = _TIMED_OUT.sub(lambda match: f"timed out after {max(1, round(float(match.group(1))))} s", text)
+    return _DURATION.sub("<duration>", text)
+
+
+def describe_failures(report: VerificationReport, code: str, final_code: str) -> list[str]:
+    """Return the faults of a failed candidate as the repair message lists them, scrubbed.
+
+    ``code`` is the script as the model wrote it and ``final_code`` the same script
+    with promptgen's header, which is what verification saw. Review lines are moved
+    back to the line numbers of ``code``. Golden cases with the same fault share one
+    line, and review warnings come last, as hints for the faults above them.
+    """
+    start, added = _header_span(code, final_code)
+    findings = report.review.findings if report.review is not None else ()
+    errors = [finding for finding in findings if finding.severity == "error"]
+    warnings = [finding for finding in findings if finding.severity != "error"]
+
+    faults = [f"review: {_finding_in_code(finding, start, added).format()}" for finding in errors]
+    faults.extend(_golden_faults(report.failed_cases))
+    if report.data is not None and not report.data.passed:
+        faults.append(f"real data {report.data.source}: {report.data.message}")
+    faults.extend(f"review: {_finding_in_code(finding, start, added).format()}" for finding in warnings)
+    return [scrub_text(fault) for fault in faults]
+
+
+def _header_span(code: str, final_code: str) -> tuple[int, int]:
+    """Return how many lines of ``code`` come before the header in ``final_code``, and the header's length."""
+    code_lines = code.splitlines()
+    final_lines = final_code.splitlines()
+    start = 0
+    while start < len(code_lines) and code_lines[start] == final_lines[start]:
+        start += 1
+    return start, len(final_lines) - len(code_lines)
+
+
+def _finding_in_code(finding: Finding, start: int, added: int) -> Finding:
+    line = finding.line
+    if line > start + added:
+        line -= added
+    elif line > start:
+        # Inside the header: only a finding about the whole file (PG202) lands here.
+        line = start + 1
+    return dataclasses.replace(finding, line=line)
+
+
+def _golden_faults(cases: Sequence[CaseOutcome]) -> list[str]:
+    names_by_fault: dict[str, list[str]] = {}
+    for case in cases:
+        names_by_fault.setdefault(scrub_text(case.message), []).append(case.name)
+    groups = list(names_by_fault.items())
+    faults = [f"{_name_cases(names)}: {fault}" for fault, names in groups[:MAX_GOLDEN_FAULTS]]
+    hidden = sum(len(names) for _, names in groups[MAX_GOLDEN_FAULTS:])
+    if hidden:
+        faults.append(f"{hidden} more golden case(s) failed with other faults; fix the ones above first")
+    return faults
+
+
+def _name_cases(names: list[str]) -> str:
+    if len(names) == 1:
+        return f"golden case {names[0]}"
+    shown = ", ".join(names[:MAX_NAMED_CASES])
+    hidden = len(names) - MAX_NAMED_CASES
+    return f"golden cases {shown} and {hidden} more" if hidden > 0 else f"golden cases {shown}"
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    """One reply after extraction and verification. ``faults`` is empty when it passed."""
+
+    attempt: Attempt
+    faults: list[str]
+    final_code: str = ""
+    report: VerificationReport | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.faults
+
+
+def _judge_reply(
+    reply: Reply, round_number: int, sample_number: int, options: MakeOptions, prompt: RenderedPrompt,
+    provider_name: str, reference: DataRun | None, log: LogCallback,
+) -> _Judgement:
+    label = f"round {round_number}, sample {sample_number}"
+    try:
+        code = extract_candidate(reply)
+    except ExtractionError as exc:
+        fault = f"extraction: {scrub_text(str(exc))}"
+        log(f"{label}: rejected, {fault}")
+        return _Judgement(Attempt(round_number, sample_number, "extraction", fault), [fault])
+
+    final_code, report = verify_candidate(code, options, prompt, provider_name, reference, log)
+    if report.passed:
+        log(f"{label}: passed")
+        return _Judgement(Attempt(round_number, sample_number, "passed"), [], final_code, report)
+    faults = describe_failures(report, code, final_code)
+    log(f"{label}: failed, {faults[0]}")
+    attempt = Attempt(round_number, sample_number, report.failure_kind(), faults[0])
+    return _Judgement(attempt, faults, final_code, report)
+
+
 def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -> MakeResult:
-    """Generate, verify and write one script; nothing reaches the output folder unless it passed."""
+    """Generate, verify and write one script. Nothing reaches the output folder unless a candidate passed.
+
+    A failed round goes back to the model as a repair message, for at most
+    ``options.max_repairs`` more rounds. The reference and manual providers get one round.
+    """
     from promptgen.templates import render_for_settings, render_repair
 
-    manifest = load_manifest(options.out_dir)
     target = options.out_dir / options.name
-    check_overwrite(target, manifest, force=options.force)
-
-    reference = None
-    if options.data is not None:
-        check_source(options.data, "workbook" if isinstance(options.settings, ConverterSettings) else "dataset")
-        log(f"checking {options.data.name} with the reference script")
-        reference = run_reference(options.settings, options.data)
-        if reference.records is None:
-            from promptgen.errors import WorkbookError
-
-            raise WorkbookError(reference.fault)
+    check_overwrite(target, load_manifest(options.out_dir), force=options.force)
+    reference = _run_reference_on_data(options, log)
 
     prompt = render_for_settings(options.settings)
     messages = build_messages(prompt)
     provider = select_provider(options, log)
 
     attempts: list[Attempt] = []
-    passing: tuple[str, VerificationReport] | None = None
-    passed_samples = 0
+    passing: list[_Judgement] = []
+    repair = ""
     rounds = 1 + (options.max_repairs if provider.name not in {"reference", "manual"} else 0)
     for round_number in range(1, rounds + 1):
         replies = provider.complete(messages, samples=options.samples)
-        first_failures: list[str] = []
-        for sample_number, reply in enumerate(replies, start=1):
-            label = f"round {round_number}, sample {sample_number}"
-            try:
-                code = extract_candidate(reply)
-            except ExtractionError as exc:
-                log(f"{label}: rejected, {exc}")
-                attempts.append(Attempt(round_number, sample_number, "extraction", str(exc)))
-                first_failures = first_failures or [f"extraction: {exc}"]
-                continue
-            final_code, report = verify_candidate(code, options, prompt, provider.name, reference, log)
-            if report.passed:
-                passed_samples += 1
-                attempts.append(Attempt(round_number, sample_number, "passed"))
-                log(f"{label}: passed")
-                if passing is None:
-                    passing = (final_code, report)
-                continue
-            failures = report.failures()
-            attempts.append(Attempt(round_number, sample_number, report.failure_kind(), failures[0] if failures else ""))
-            log(f"{label}: failed {report.failure_kind()}, {failures[0] if failures else ''}")
-            first_failures = first_failures or failures
-        if passing is not None:
+        cached = sum(reply.cached for reply in replies)
+        if cached:
+            log(
+                f"round {round_number}: {cached} of {len(replies)} replies came from the response cache; "
+                "--no-cache sends the request again"
+            )
+        judgements = [
+            _judge_reply(reply, round_number, sample_number, options, prompt, provider.name, reference, log)
+            for sample_number, reply in enumerate(replies, start=1)
+        ]
+        attempts.extend(judgement.attempt for judgement in judgements)
+        passing = [judgement for judgement in judgements if judgement.passed]
+        if options.samples > 1:
+            log(f"round {round_number}: {len(passing)} of {len(judgements)} samples passed")
+        if passing:
             break
+        # The first sample's reply and faults go back, so that the model gets its own code next to the faults.
+        repair = render_repair(kind_of(options.settings), judgements[0].faults)
         if round_number < rounds:
+            left = rounds - round_number
+            log(f"round {round_number}: sending the faults back to the model, {left} repair round(s) left")
             messages = [
                 *messages,
                 {"role": "assistant", "content": replies[0].text},
-                {"role": "user", "content": render_repair(kind_of(options.settings), first_failures)},
+                {"role": "user", "content": repair},
             ]
 
-    if passing is None:
-        reasons = "; ".join(f"{attempt.stage}: {attempt.reason}" for attempt in attempts[-3:])
-        raise ProviderError(
-            f"no candidate passed after {len(attempts)} attempt(s), so nothing was written ({reasons}); "
-            "see the log above, or raise --max-repairs or --samples"
-        )
+    if not passing:
+        raise _no_candidate_error(attempts, provider, repair)
 
-    final_code, report = passing
-    entry = build_entry(options, prompt, provider, final_code, report, attempts, passed_samples)
-    check_overwrite(target, load_manifest(options.out_dir), force=options.force)
-    write_atomic(target, final_code)
+    kept = passing[0]
+    assert kept.report is not None
+    entry = build_entry(options, prompt, provider, kept.final_code, kept.report, attempts, len(passing))
+    # Read the manifest again: another make may have written to the folder while the model worked.
+    manifest = load_manifest(options.out_dir)
+    check_overwrite(target, manifest, force=options.force)
+    write_atomic(target, kept.final_code)
     manifest.scripts[options.name] = entry
     save_manifest(manifest)
-    return MakeResult(script=target, entry=entry, report=report, attempts=tuple(attempts))
+    return MakeResult(script=target, entry=entry, report=kept.report, attempts=tuple(attempts))
+
+
+def _run_reference_on_data(options: MakeOptions, log: LogCallback) -> DataRun | None:
+    """Run the reference on the user's data first, so that a problem with the data is reported as such."""
+    if options.data is None:
+        return None
+    check_source(options.data, "workbook" if isinstance(options.settings, ConverterSettings) else "dataset")
+    log(f"checking {options.data.name} with the reference script")
+    reference = run_reference(options.settings, options.data)
+    if reference.records is None:
+        from promptgen.errors import WorkbookError
+
+        raise WorkbookError(f"{options.data}: {reference.fault}")
+    return reference
+
+
+def _no_candidate_error(attempts: list[Attempt], provider: Provider, repair: str) -> ProviderError:
+    """Build the error for a run in which no candidate passed; for the manual provider, write the repair message too."""
+    from promptgen.providers.manual import ManualProvider
+
+    if isinstance(provider, ManualProvider):
+        write_atomic(provider.prompt_path, repair)
+        return ProviderError(
+            f"the pasted reply failed ({attempts[-1].reason}), so nothing was written; "
+            f"the repair message is in {provider.prompt_path}: paste it into the same chat, save the new reply "
+            "to a file and run again with --response FILE"
+        )
+    # Repeated rounds often fail the same way; each reason is listed once.
+    reasons = "; ".join(dict.fromkeys(attempt.reason for attempt in attempts[-3:]))
+    return ProviderError(
+        f"no candidate passed after {len(attempts)} attempt(s), so nothing was written ({reasons}); "
+        "see the log above, or raise --max-repairs or --samples"
+    )
 
 
 def build_entry(
@@ -273,3 +426,19 @@ def build_entry(
     if provider.name == "openai" and options.openai is not None:
         entry["base_url"] = _public_url(options.openai.base_url)
     return entry
+
+
+def summarize_result(result: MakeResult) -> str:
+    """Return the line the command line prints for a written script."""
+    verification = result.entry["verification"]
+    details = [f"{verification['golden_cases']} golden cases passed"]
+    if "data" in verification:
+        data = verification["data"]
+        details.append(f"{data['records']} records on {data['source']} match the reference")
+    samples = result.entry["samples"]
+    if samples["requested"] > 1:
+        details.append(f"{samples['passed']} of {samples['requested']} samples passed")
+    attempts = result.entry["attempts"]["count"]
+    if attempts > 1:
+        details.append(f"{attempts} attempts")
+    return f"wrote {result.script} ({'; '.join(details)})"

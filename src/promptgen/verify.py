@@ -239,7 +239,9 @@ def verify_script(
 
     cases, blocked = run_golden_cases(script, settings, progress)
     comparison = None
-    if data is not None:
+    # A script that failed a golden case has already failed; running it on a large
+    # workbook as well could only cost time (up to DATA_TIMEOUT for an endless loop).
+    if data is not None and all(case.passed for case in cases):
         if progress is not None:
             progress(f"comparing with the reference on {data.name}")
         comparison = compare_on_data(script, settings, data, reference)

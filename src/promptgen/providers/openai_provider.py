@@ -65,6 +65,8 @@ class OpenAISettings:
     seed: int | None = None
     timeout: float = 120.0
     max_retries: int = 3
+    # True when OPENAI_API_KEY was set but not used, because --base-url named another server.
+    key_withheld: bool = False
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
@@ -86,6 +88,18 @@ class OpenAISettings:
                 raise TypeError(f"unknown OpenAISettings field {name!r}: choose one of {', '.join(sorted(known))}")
             if value is not None:
                 values[name] = value
+        # The key in the environment belongs to OpenAI, or to the OPENAI_BASE_URL set beside it.
+        # A --base-url that points elsewhere (a local test server, say) never receives it.
+        environment_url = (environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        override_url = overrides.get("base_url")
+        if (
+            override_url is not None
+            and overrides.get("api_key") is None
+            and values["api_key"] is not None
+            and override_url.rstrip("/") != environment_url
+        ):
+            values["api_key"] = None
+            values["key_withheld"] = True
         return cls(**values)
 
     def is_configured(self) -> bool:
@@ -250,6 +264,11 @@ class OpenAIProvider:
         status = error.status_code
         detail = self._server_text(error)
         url = self.public_url
+        if status == 401 and self.settings.key_withheld:
+            return (
+                f"the server at {url} requires an API key (401), and promptgen sends OPENAI_API_KEY only to "
+                f"OPENAI_BASE_URL: set OPENAI_BASE_URL={url} instead of passing --base-url"
+            )
         if status == 401:
             return f"the server at {url} rejected the API key (401): check OPENAI_API_KEY"
         if status == 403:
