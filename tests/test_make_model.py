@@ -293,13 +293,27 @@ def test_make_rejected_key(chat_server: ChatServer, tmp_path: Path) -> None:
     key = "sk-test-rejected-key"
     chat_server.enqueue(ErrorResponse(401, {"error": {"message": f"Incorrect API key provided: {key}"}}))
 
-    result = run_make(tmp_path, "splitter", *model_args(chat_server), env={"OPENAI_API_KEY": key})
+    result = run_make(
+        tmp_path, "splitter", *model_args(chat_server),
+        env={"OPENAI_API_KEY": key, "OPENAI_BASE_URL": chat_server.base_url},
+    )
 
     assert result.returncode == 1
     assert "rejected the API key (401): check OPENAI_API_KEY" in result.stderr
     assert key not in result.stderr
     assert len(chat_server.chat_requests) == 1
     assert out_dir_files(tmp_path) == []
+
+
+def test_make_withholds_key_from_other_server(chat_server: ChatServer, tmp_path: Path) -> None:
+    key = "sk-test-withheld-key"
+    chat_server.enqueue(ErrorResponse(401, {"error": {"message": "missing key"}}))
+
+    result = run_make(tmp_path, "splitter", *model_args(chat_server), env={"OPENAI_API_KEY": key})
+
+    assert result.returncode == 1
+    assert f"set OPENAI_BASE_URL={chat_server.base_url}" in result.stderr
+    assert key not in (chat_server.chat_requests[0].authorization or "")
 
 
 # --- samples and the response cache -----------------------------------------------------------

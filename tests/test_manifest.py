@@ -60,3 +60,17 @@ def test_check_overwrite_rules(tmp_path):
     with pytest.raises(ManifestError, match="edited since"):
         check_overwrite(script, manifest, force=False)
     check_overwrite(script, manifest, force=True)
+
+
+def test_check_overwrite_other_settings(tmp_path):
+    script = tmp_path / "convert_drugqa.py"
+    script.write_text("print(1)\n", encoding="utf-8")
+    entry = {"kind": "converter", "settings": {"sheet": "DrugQA"}, "code_sha256": sha256_text("print(1)\n")}
+    manifest = Manifest(path=tmp_path / "manifest.json", scripts={"convert_drugqa.py": entry})
+
+    check_overwrite(script, manifest, force=False, replacement={"kind": "converter", "settings": {"sheet": "DrugQA"}})
+    with pytest.raises(ManifestError, match="sheet 'DrugQA'"):
+        check_overwrite(script, manifest, force=False, replacement={"kind": "converter", "settings": {"sheet": "DrugQA "}})
+    with pytest.raises(ManifestError, match="other kind and settings"):
+        check_overwrite(script, manifest, force=False, replacement={"kind": "splitter", "settings": {"ratio": "7:3"}})
+    check_overwrite(script, manifest, force=True, replacement={"kind": "splitter", "settings": {}})

@@ -35,9 +35,18 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-templates_app = typer.Typer(help="List and show the prompt templates.", no_args_is_help=True)
-render_app = typer.Typer(help="Print the exact prompt that make would send.", no_args_is_help=True)
-make_app = typer.Typer(help="Generate a script, verify it, and write it to the output folder.", no_args_is_help=True)
+templates_app = typer.Typer(
+    help="List and show the prompt templates.\n\nExample: promptgen templates show converter", no_args_is_help=True
+)
+render_app = typer.Typer(
+    help="Print the exact prompt that make would send.\n\nExample: promptgen render converter --sheet DrugQA",
+    no_args_is_help=True,
+)
+make_app = typer.Typer(
+    help="Generate a script, verify it, and write it to the output folder.\n\n"
+    "Example: promptgen make converter --sheet DrugQA --workbook data.xlsx",
+    no_args_is_help=True,
+)
 app.add_typer(templates_app, name="templates")
 app.add_typer(render_app, name="render")
 app.add_typer(make_app, name="make")
@@ -101,7 +110,7 @@ Sheet = Annotated[str, typer.Option("--sheet", help="Worksheet name, exactly as 
 InputCol = Annotated[str, typer.Option("--input-col", help="Column of the question: a letter such as A, or its header text.")]
 OutputCol = Annotated[str, typer.Option("--output-col", help="Column of the answer: a letter such as D, or its header text.")]
 System = Annotated[str, typer.Option("--system", help="System text put in every conversation; empty leaves the key out.")]
-HeaderRows = Annotated[int, typer.Option("--header-rows", help="Number of rows above the data to skip.", min=0)]
+HeaderRows = Annotated[int, typer.Option("--header-rows", help="Number of rows above the data to skip.")]
 OnMissingOpt = Annotated[
     str, typer.Option("--on-missing", help=f"What to do with a row missing one of the two cells: {'|'.join(ON_MISSING)}.")
 ]
@@ -224,11 +233,42 @@ def _read_response(response: Optional[str]) -> Optional[str]:
     if response is None:
         return None
     if response == "-":
-        return sys.stdin.read()
+        return decode_reply(sys.stdin.buffer.read(), "from stdin")
     path = Path(response)
+    if path.is_dir():
+        raise SettingsError(f"--response {response} is a folder; give the file that holds the model's reply")
     if not path.is_file():
         raise SettingsError(f"--response file not found: {response}; paste the model's reply into a file first")
-    return path.read_text(encoding="utf-8")
+    return decode_reply(path.read_bytes(), response)
+
+
+def decode_reply(data: bytes, source: str) -> str:
+    """Decode a pasted reply: UTF-8, or UTF-16 with a byte order mark as Windows Notepad saves it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"--response {source} is not UTF-8 (invalid byte at offset {exc.start}); save the reply as UTF-8 and try again"
+        ) from None
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Fail before any model request when the output folder cannot take the script."""
+    import tempfile
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SettingsError(f"--out-dir {out_dir} is a file; give a folder for the scripts and manifest.json")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".promptgen-probe-", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot write to --out-dir {out_dir}: {exc.strerror or exc}; choose a folder you can write to"
+        ) from None
 
 
 def _run_make(
@@ -237,11 +277,19 @@ def _run_make(
     timeout: float, max_retries: int, max_repairs: int, samples: int, no_cache: bool, response: Optional[str],
     prompt_file: Optional[Path],
 ) -> None:
-    from promptgen.pipeline import PROVIDER_CHOICES, MakeOptions, check_script_name, default_script_name, make_script
+    from promptgen.pipeline import (
+        PROVIDER_CHOICES,
+        MakeOptions,
+        check_script_name,
+        default_script_name,
+        make_script,
+        summarize_result,
+    )
     from promptgen.providers.openai_provider import OpenAISettings
 
     if provider not in PROVIDER_CHOICES:
         raise SettingsError(f"invalid --provider {provider!r}: choose one of {', '.join(PROVIDER_CHOICES)}")
+    check_out_dir(out_dir)
     openai_settings = OpenAISettings.from_env(
         os.environ, base_url=base_url, model=model, temperature=temperature, seed=model_seed,
         timeout=timeout, max_retries=max_retries,
@@ -268,11 +316,7 @@ def _run_make(
             typer.echo(str(exc), err=True)
             raise typer.Exit(0) from None
         raise
-    verification = result.entry["verification"]
-    details = [f"{verification['golden_cases']} golden cases passed"]
-    if "data" in verification:
-        details.append(f"{verification['data']['records']} records on {verification['data']['source']} match the reference")
-    typer.echo(f"wrote {result.script} ({'; '.join(details)})")
+    typer.echo(summarize_result(result))
 
 
 @make_app.command("converter")
@@ -369,8 +413,8 @@ def verify(
         Optional[Path], typer.Argument(help="Script to verify; without it, every script in the output folder's manifest.")
     ] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", help="converter|splitter, for a script without a manifest entry.")] = None,
-    workbook: Annotated[Optional[Path], typer.Option("--workbook", help="Also compare a converter with the reference on this workbook.")] = None,
-    dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Also compare a splitter with the reference on this file.")] = None,
+    workbook: Annotated[Optional[Path], typer.Option("--workbook", help="Also compare converters with the reference on this workbook.")] = None,
+    dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Also compare splitters with the reference on this file.")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Settings for a script without a manifest entry: worksheet name.")] = None,
     input_col: InputCol = "A",
     output_col: OutputCol = "D",
@@ -385,17 +429,26 @@ def verify(
     group_by: GroupByOpt = "none",
     out_dir: OutDir = Path("generated"),
     no_review: NoReview = False,
+    junit: Annotated[
+        Optional[Path], typer.Option("--junit", help="Also write the results to this file as JUnit XML, for CI.")
+    ] = None,
 ) -> None:
     """Review a script and run it on every golden case (and on your data); exit 0 only if all pass.
 
     Settings come from the manifest entry beside the script, or from the flags.
+    Without SCRIPT, every script recorded in the output folder's manifest is verified,
+    and a script edited since promptgen wrote it counts as a failure.
     Example: promptgen verify generated/convert_drugqa.py --workbook data.xlsx
+    Example: promptgen verify --workbook data.xlsx --junit promptgen-junit.xml
     """
     from promptgen.manifest import edited_since_written, load_manifest
+    from promptgen.regression import check_script, write_junit
     from promptgen.spec import KINDS, settings_from_dict
 
+    if junit is not None and junit.is_dir():
+        raise SettingsError(f"--junit {junit} is a folder; give the path of an XML file, such as promptgen-junit.xml")
     if script is None:
-        _verify_all(out_dir, review=not no_review)
+        _verify_all(out_dir, review=not no_review, workbook=workbook, dataset=dataset, junit=junit)
         return
     if not script.is_file():
         raise SettingsError(f"script not found: {script}; give the path of a .py file")
@@ -420,42 +473,52 @@ def verify(
         raise SettingsError("--dataset is for splitters; give a converter's workbook with --workbook")
     if isinstance(settings, SplitterSettings) and workbook is not None:
         raise SettingsError("--workbook is for converters; give a splitter's JSON Lines file with --dataset")
-    if not _verify_one(script, settings, data, review=not no_review):
+    result = check_script(script, settings, data=data, review=not no_review)
+    print_report(result.report)
+    if junit is not None:
+        write_junit(junit, [result])
+        log(f"wrote {junit}")
+    if not result.passed:
         raise typer.Exit(1)
 
 
-def _verify_one(script: Path, settings: Settings, data: Optional[Path], *, review: bool) -> bool:
-    from promptgen.verify import verify_script
+def _verify_all(
+    out_dir: Path, *, review: bool, workbook: Optional[Path], dataset: Optional[Path], junit: Optional[Path]
+) -> None:
+    from promptgen.regression import check_recorded_script, edited_message, missing_message, recorded_scripts, write_junit
+    from promptgen.verify import check_source
 
-    report = verify_script(script, settings, data=data, review=review)
-    print_report(report)
-    return report.passed
-
-
-def _verify_all(out_dir: Path, *, review: bool) -> None:
-    from promptgen.manifest import edited_since_written, load_manifest
-    from promptgen.spec import settings_from_dict
-
-    manifest = load_manifest(out_dir)
-    if not manifest.scripts:
-        raise SettingsError(f"no scripts recorded in {manifest.path}; run promptgen make first, or give a SCRIPT")
-    failed: list[str] = []
-    for name, entry in sorted(manifest.scripts.items()):
-        script = out_dir / name
-        if not script.is_file():
-            echo_error(f"{script} is in {manifest.path.name} but the file is missing")
-            failed.append(name)
+    scripts = recorded_scripts(out_dir)
+    if not scripts:
+        raise SettingsError(f"no scripts recorded in {out_dir / 'manifest.json'}; run promptgen make first, or give a SCRIPT")
+    # A wrong data path fails before any script runs, not after the first half of them.
+    for source, what, kind in ((workbook, "workbook", "converter"), (dataset, "dataset", "splitter")):
+        if source is None:
             continue
-        if edited_since_written(script, entry):
-            typer.echo(f"{name}: edited since promptgen wrote it (sha256 differs from the manifest)")
-            failed.append(name)
-        settings = settings_from_dict(entry["kind"], entry["settings"])
-        if not _verify_one(script, settings, None, review=review):
-            failed.append(name)
+        check_source(source, what)
+        if not any(recorded.kind == kind for recorded in scripts):
+            log(f"note: no {kind} is recorded in {out_dir / 'manifest.json'}, so the {what} {source} is not used")
+
+    results = []
+    for recorded in scripts:
+        data = workbook if recorded.kind == "converter" else dataset
+        result = check_recorded_script(recorded, data=data, review=review)
+        results.append(result)
+        if result.missing:
+            echo_error(missing_message(recorded.path))
+            continue
+        if result.edited:
+            typer.echo(edited_message(recorded.path))
+        print_report(result.report)
+
+    if junit is not None:
+        write_junit(junit, results)
+        log(f"wrote {junit}")
+    failed = [result.script.name for result in results if not result.passed]
     if failed:
-        typer.echo(f"FAILED: {', '.join(sorted(set(failed)))}")
+        typer.echo(f"FAILED: {', '.join(failed)}")
         raise typer.Exit(1)
-    typer.echo(f"all {len(manifest.scripts)} scripts passed")
+    typer.echo(f"all {len(results)} scripts passed")
 
 
 def print_report(report: Any) -> None:
@@ -485,9 +548,9 @@ def print_report(report: Any) -> None:
 from promptgen.cli_review import review_command  # noqa: E402
 from promptgen.cli_xtuner import check_command, xtuner_config_command  # noqa: E402
 
-app.command("review")(review_command)
-app.command("check")(check_command)
-app.command("xtuner-config")(xtuner_config_command)
+app.command("review")(handle_errors(review_command))
+app.command("check")(handle_errors(check_command))
+app.command("xtuner-config")(handle_errors(xtuner_config_command))
 
 
 def main() -> None:

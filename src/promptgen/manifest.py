@@ -75,8 +75,15 @@ def edited_since_written(script: Path, entry: dict[str, Any] | None) -> bool:
     return sha256_file(script) != entry.get("code_sha256")
 
 
-def check_overwrite(script: Path, manifest: Manifest, *, force: bool) -> None:
-    """Raise unless writing ``script`` would lose nothing: it is absent, unedited, or ``force`` is set."""
+def check_overwrite(
+    script: Path, manifest: Manifest, *, force: bool, replacement: dict[str, Any] | None = None
+) -> None:
+    """Raise unless writing ``script`` would lose nothing: it is absent, unedited, or ``force`` is set.
+
+    With ``replacement`` (the new entry's "kind" and "settings"), an unedited script made
+    for other settings is not replaced either, so two sheets whose names give the same
+    file name cannot silently take each other's place.
+    """
     if force or not script.exists():
         return
     entry = manifest.entry(script.name)
@@ -90,3 +97,17 @@ def check_overwrite(script: Path, manifest: Manifest, *, force: bool) -> None:
             f"{script} was edited since promptgen wrote it (its sha256 differs from {manifest.path.name}); "
             "choose another --name, or pass --force to replace your edits"
         )
+    if replacement is not None:
+        differing = [key for key in ("kind", "settings") if entry.get(key) != replacement.get(key)]
+        if differing:
+            raise ManifestError(
+                f"{script} was made for other {' and '.join(differing)} ({_describe(entry)}); "
+                "choose another --name, or pass --force to replace it"
+            )
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    settings = entry.get("settings") or {}
+    if entry.get("kind") == "converter":
+        return f"a converter for sheet {settings.get('sheet')!r}"
+    return f"a {entry.get('kind', 'script')} with ratio {settings.get('ratio')!r}"

@@ -308,7 +308,7 @@ def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -
     from promptgen.templates import render_for_settings, render_repair
 
     target = options.out_dir / options.name
-    check_overwrite(target, load_manifest(options.out_dir), force=options.force)
+    check_overwrite(target, load_manifest(options.out_dir), force=options.force, replacement=_identity(options))
     reference = _run_reference_on_data(options, log)
 
     prompt = render_for_settings(options.settings)
@@ -356,11 +356,20 @@ def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -
     entry = build_entry(options, prompt, provider, kept.final_code, kept.report, attempts, len(passing))
     # Read the manifest again: another make may have written to the folder while the model worked.
     manifest = load_manifest(options.out_dir)
-    check_overwrite(target, manifest, force=options.force)
+    check_overwrite(target, manifest, force=options.force, replacement=_identity(options))
+    previous = manifest.entry(options.name)
+    if previous is not None and previous.get("code_sha256") == entry["code_sha256"]:
+        # The same code again: keep the first time, so regenerating leaves a clean checkout.
+        entry["written_at"] = previous.get("written_at", entry["written_at"])
     write_atomic(target, kept.final_code)
     manifest.scripts[options.name] = entry
     save_manifest(manifest)
     return MakeResult(script=target, entry=entry, report=kept.report, attempts=tuple(attempts))
+
+
+def _identity(options: MakeOptions) -> dict[str, Any]:
+    """Return what a manifest entry must match for ``make`` to replace its script without --force."""
+    return {"kind": kind_of(options.settings), "settings": options.settings.to_dict()}
 
 
 def _run_reference_on_data(options: MakeOptions, log: LogCallback) -> DataRun | None:
@@ -373,8 +382,22 @@ def _run_reference_on_data(options: MakeOptions, log: LogCallback) -> DataRun | 
     if reference.records is None:
         from promptgen.errors import WorkbookError
 
-        raise WorkbookError(f"{options.data}: {reference.fault}")
+        raise WorkbookError(_option_names(reference.fault))
     return reference
+
+
+# The reference names its settings by their constants; a user of make knows them as options.
+_OPTION_NAMES = {
+    "SHEET": "--sheet",
+    "INPUT_COLUMN": "--input-col",
+    "OUTPUT_COLUMN": "--output-col",
+    "HEADER_ROWS": "--header-rows",
+    "ON_MISSING": "--on-missing",
+}
+
+
+def _option_names(message: str) -> str:
+    return re.sub(r"\b(" + "|".join(_OPTION_NAMES) + r")\b", lambda match: _OPTION_NAMES[match.group(1)], message)
 
 
 def _no_candidate_error(attempts: list[Attempt], provider: Provider, repair: str) -> ProviderError:
