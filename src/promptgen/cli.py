@@ -545,10 +545,12 @@ def print_report(report: Any) -> None:
 
 
 # Commands that live in their own modules; each imports its heavy libraries only when it runs.
+from promptgen.cli_eval import eval_command  # noqa: E402
 from promptgen.cli_review import review_command  # noqa: E402
 from promptgen.cli_xtuner import check_command, xtuner_config_command  # noqa: E402
 
 app.command("review")(handle_errors(review_command))
+app.command("eval")(handle_errors(eval_command))
 app.command("check")(handle_errors(check_command))
 app.command("xtuner-config")(handle_errors(xtuner_config_command))
 
