@@ -27,6 +27,7 @@ from typing import Sequence
 from promptgen.errors import PromptgenError
 
 DEFAULT_TIMEOUT = 60.0
+CPU_LIMIT_MARGIN = 5
 BOOTSTRAP = Path(__file__).with_name("_sandbox_boot.py")
 # Read at most this much of each output stream, so a script cannot exhaust the parent's memory.
 MAX_CAPTURE_BYTES = 16 * 1024 * 1024
@@ -49,7 +50,7 @@ class Limits:
     processes: int = 64
     """pids.max of the run's cgroup, and RLIMIT_NPROC, which the kernel does not enforce for root."""
     cpu_seconds: int | None = None
-    """CPU time (RLIMIT_CPU). None takes the wall-clock timeout, rounded up."""
+    """CPU time (RLIMIT_CPU). None takes the wall-clock timeout, rounded up, plus CPU_LIMIT_MARGIN."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,10 @@ def _existing_folder(workdir: Path) -> Path:
 
 
 def _limit_values(limits: Limits, timeout: float) -> dict[str, int]:
-    cpu_seconds = limits.cpu_seconds if limits.cpu_seconds is not None else max(1, math.ceil(timeout))
+    # The margin lets the wall-clock timeout end a single-threaded endless loop first, so it is
+    # reported as a timeout; the CPU limit still stops threads that burn CPU faster than time passes.
+    default_cpu = max(1, math.ceil(timeout)) + CPU_LIMIT_MARGIN
+    cpu_seconds = limits.cpu_seconds if limits.cpu_seconds is not None else default_cpu
     return {
         "cpu_seconds": cpu_seconds,
         "memory_bytes": limits.memory_bytes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,24 @@ def _last_line(result: RunResult) -> str:
     return lines[-1] if lines else ""
 
 
+# What the sandbox's resource limits turn into, as the signal that ends the script.
+_SIGNAL_REASONS = {
+    "SIGXCPU": ": it used more CPU time than the sandbox allows; look for an endless loop",
+    "SIGXFSZ": ": it wrote a file larger than the sandbox allows",
+}
+
+
 def _first_fault(prepared: PreparedCase, result: RunResult, workdir: Path) -> str:
     if result.timed_out:
         return f"timed out after {prepared.timeout:g} s"
     if result.returncode is not None and result.returncode < 0:
-        return f"was killed by signal {-result.returncode}"
+        number = -result.returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            return f"was killed by signal {number}"
+        reason = _SIGNAL_REASONS.get(name, "")
+        return f"was killed by signal {number} ({name}){reason}"
     if isinstance(prepared.expected, ExpectFailure):
         return _failure_fault(prepared, prepared.expected, result, workdir)
     return _success_fault(prepared, result, workdir)
