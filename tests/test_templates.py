@@ -348,6 +348,7 @@ def test_render_fills_defaults() -> None:
         'ON_MISSING = "skip"\n'
         "STRIP = True\n"
         'OUTPUT_FORMAT = "jsonl"\n'
+        'ENGINE = "openpyxl"\n'
     )
 
 
@@ -544,8 +545,8 @@ def test_converter_engine_calamine() -> None:
     prompt = converter_prompt(engine="calamine")
     assert "CalamineWorkbook.from_path(INPUT)" in prompt
     assert "get_sheet_by_name(SHEET).to_python(skip_empty_area=False)" in prompt
-    assert "Import only python_calamine and these standard library modules" in prompt
-    assert "load_workbook" not in prompt
+    assert "Import only python_calamine, openpyxl and these standard library modules" in prompt
+    assert "read with openpyxl instead" in prompt
 
 
 SPLITTER_RULES = [
