@@ -721,3 +721,22 @@ def test_real_workbook_output(baked: dict[str, Path], tmp_path: Path) -> None:
     changed[41]["conversation"][0]["output"] += " "
     assert diff_records(records, records) == ""
     assert diff_records(records, changed).startswith("record 42, field 'output': ")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ConverterSettings(sheet="Data", input_col="Back\\slash", output_col="E"),
+        ConverterSettings(sheet="Data", input_col="Answer\n(text)", output_col="A"),
+        ConverterSettings(sheet="Tab\tQA"),
+    ],
+    ids=["backslash-header", "newline-header", "tab-sheet"],
+)
+def test_reference_passes_escaped_names(tmp_path, settings):
+    from promptgen.bake import bake_script
+    from promptgen.verify import run_golden_cases
+
+    script = tmp_path / "converter.py"
+    script.write_text(bake_script(settings), encoding="utf-8")
+    outcomes, _blocked = run_golden_cases(script, settings)
+    assert [(outcome.name, outcome.message) for outcome in outcomes if not outcome.passed] == []

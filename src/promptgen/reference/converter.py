@@ -520,7 +520,7 @@ def write_records(
 def no_data_rows_error() -> ConversionError:
     return ConversionError(
         f"sheet {SHEET!r} has no data rows below its {HEADER_ROWS} header row(s) "
-        f"in columns {INPUT_COLUMN} and {OUTPUT_COLUMN}; check SHEET, HEADER_ROWS and the columns"
+        f"in columns {INPUT_COLUMN!r} and {OUTPUT_COLUMN!r}; check SHEET, HEADER_ROWS and the columns"
     )
 
 
