@@ -6,17 +6,30 @@ that use them, so ``promptgen --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, NoReturn, Optional, TypeVar
 
 import typer
 
-
 from promptgen import __version__
 from promptgen.errors import PromptgenError, SettingsError
+from promptgen.progress import (
+    FAIL_STYLE,
+    PASS_STYLE,
+    SEVERITY_STYLES,
+    WARNING_STYLE,
+    Line,
+    Reporter,
+    current_reporter,
+    make_console,
+    print_lines,
+    reporting,
+)
 from promptgen.spec import (
     ENGINES,
     GROUP_BY,
@@ -28,6 +41,13 @@ from promptgen.spec import (
     SplitterSettings,
     parse_ratio,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promptgen.pipeline import MakeResult
+    from promptgen.regression import ScriptResult
+    from promptgen.verify import VerificationReport
 
 app = typer.Typer(
     help="Turn stepwise prompts into verified data-preparation scripts for fine-tuning with XTuner.",
@@ -61,30 +81,45 @@ def echo_error(message: str) -> None:
 
 
 def log(message: str) -> None:
-    if not _state["quiet"]:
-        typer.echo(message, err=True)
+    """Print a one-line note on stderr unless --quiet is set."""
+    current_reporter().info(message)
+
+
+def echo_json(document: dict[str, Any]) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def handle_errors(command: F) -> F:
-    """Turn a PromptgenError or OSError into one line on stderr and exit 1; --debug re-raises."""
+    """Run a command with a reporter on stderr, and turn a PromptgenError or OSError into one line and exit 1.
+
+    With --json, the command also prints {"ok": false, "error": MESSAGE} on stdout.
+    --debug re-raises instead.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        json_output = bool(kwargs.get("json_"))
         try:
-            return command(*args, **kwargs)
+            with reporting(Reporter(sys.stderr, quiet=_state["quiet"])):
+                return command(*args, **kwargs)
         except PromptgenError as exc:
             if _state["debug"]:
                 raise
-            echo_error(str(exc))
-            raise typer.Exit(exc.exit_code) from None
+            _fail(str(exc), exc.exit_code, json_output)
         except OSError as exc:
             if _state["debug"]:
                 raise
             where = f" {exc.filename}" if exc.filename else ""
-            echo_error(f"cannot access{where}: {exc.strerror or exc}; check the path and its permissions")
-            raise typer.Exit(1) from None
+            _fail(f"cannot access{where}: {exc.strerror or exc}; check the path and its permissions", 1, json_output)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str, exit_code: int, json_output: bool) -> NoReturn:
+    if json_output:
+        echo_json({"ok": False, "error": message})
+    echo_error(message)
+    raise typer.Exit(exit_code) from None
 
 
 def _version_callback(value: bool) -> None:
@@ -142,6 +177,9 @@ Response = Annotated[
     Optional[str], typer.Option("--response", help="File with a pasted model reply, or - for stdin (manual provider).")
 ]
 PromptFile = Annotated[Optional[Path], typer.Option("--prompt-file", help="Where the manual provider writes the prompt.")]
+JsonOutput = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout instead of text; notes and progress stay on stderr.")
+]
 
 
 def converter_settings(
@@ -275,7 +313,7 @@ def _run_make(
     settings: Settings, *, data: Optional[Path], name: Optional[str], out_dir: Path, provider: str, force: bool,
     no_review: bool, base_url: Optional[str], model: Optional[str], temperature: float, model_seed: Optional[int],
     timeout: float, max_retries: int, max_repairs: int, samples: int, no_cache: bool, response: Optional[str],
-    prompt_file: Optional[Path],
+    prompt_file: Optional[Path], json_output: bool,
 ) -> None:
     from promptgen.pipeline import (
         PROVIDER_CHOICES,
@@ -313,10 +351,15 @@ def _run_make(
         result = make_script(options, log=log)
     except PromptgenError as exc:
         if type(exc).__name__ == "ManualPromptWritten":
+            if json_output:
+                echo_json({"ok": True, "script": None, "message": str(exc)})
             typer.echo(str(exc), err=True)
             raise typer.Exit(0) from None
         raise
-    typer.echo(summarize_result(result))
+    if json_output:
+        echo_json(make_document(result))
+    else:
+        typer.echo(summarize_result(result))
 
 
 @make_app.command("converter")
@@ -351,6 +394,7 @@ def make_converter(
     no_cache: NoCache = False,
     response: Response = None,
     prompt_file: PromptFile = None,
+    json_: JsonOutput = False,
 ) -> None:
     """Generate a converter (worksheet to XTuner JSON Lines), verify it, and write it.
 
@@ -361,7 +405,7 @@ def make_converter(
         settings, data=workbook, name=name, out_dir=out_dir, provider=provider, force=force, no_review=no_review,
         base_url=base_url, model=model, temperature=temperature, model_seed=model_seed if model_seed is not None else seed,
         timeout=timeout, max_retries=max_retries, max_repairs=max_repairs, samples=samples, no_cache=no_cache,
-        response=response, prompt_file=prompt_file,
+        response=response, prompt_file=prompt_file, json_output=json_,
     )
 
 
@@ -390,6 +434,7 @@ def make_splitter(
     no_cache: NoCache = False,
     response: Response = None,
     prompt_file: PromptFile = None,
+    json_: JsonOutput = False,
 ) -> None:
     """Generate a splitter (train/test JSON Lines), verify it, and write it.
 
@@ -399,7 +444,7 @@ def make_splitter(
         splitter_settings(ratio, seed, group_by), data=dataset, name=name, out_dir=out_dir, provider=provider,
         force=force, no_review=no_review, base_url=base_url, model=model, temperature=temperature,
         model_seed=model_seed, timeout=timeout, max_retries=max_retries, max_repairs=max_repairs, samples=samples,
-        no_cache=no_cache, response=response, prompt_file=prompt_file,
+        no_cache=no_cache, response=response, prompt_file=prompt_file, json_output=json_,
     )
 
 
@@ -432,6 +477,7 @@ def verify(
     junit: Annotated[
         Optional[Path], typer.Option("--junit", help="Also write the results to this file as JUnit XML, for CI.")
     ] = None,
+    json_: JsonOutput = False,
 ) -> None:
     """Review a script and run it on every golden case (and on your data); exit 0 only if all pass.
 
@@ -448,14 +494,16 @@ def verify(
     if junit is not None and junit.is_dir():
         raise SettingsError(f"--junit {junit} is a folder; give the path of an XML file, such as promptgen-junit.xml")
     if script is None:
-        _verify_all(out_dir, review=not no_review, workbook=workbook, dataset=dataset, junit=junit)
+        _verify_all(out_dir, review=not no_review, workbook=workbook, dataset=dataset, junit=junit, json_output=json_)
         return
     if not script.is_file():
         raise SettingsError(f"script not found: {script}; give the path of a .py file")
     entry = load_manifest(script.parent).entry(script.name)
+    edited = None
     if entry is not None:
         settings = settings_from_dict(entry["kind"], entry["settings"])
-        if edited_since_written(script, entry):
+        edited = edited_since_written(script, entry)
+        if edited:
             log(f"note: {script} was edited since promptgen wrote it; verifying the edited file")
     else:
         if kind not in KINDS:
@@ -474,16 +522,20 @@ def verify(
     if isinstance(settings, SplitterSettings) and workbook is not None:
         raise SettingsError("--workbook is for converters; give a splitter's JSON Lines file with --dataset")
     result = check_script(script, settings, data=data, review=not no_review)
-    print_report(result.report)
+    if not json_:
+        print_report(result.report)
     if junit is not None:
         write_junit(junit, [result])
         log(f"wrote {junit}")
+    if json_:
+        echo_json(verify_document([result], [script_document(result, edited)]))
     if not result.passed:
         raise typer.Exit(1)
 
 
 def _verify_all(
-    out_dir: Path, *, review: bool, workbook: Optional[Path], dataset: Optional[Path], junit: Optional[Path]
+    out_dir: Path, *, review: bool, workbook: Optional[Path], dataset: Optional[Path], junit: Optional[Path],
+    json_output: bool,
 ) -> None:
     from promptgen.regression import check_recorded_script, edited_message, missing_message, recorded_scripts, write_junit
     from promptgen.verify import check_source
@@ -499,6 +551,7 @@ def _verify_all(
         if not any(recorded.kind == kind for recorded in scripts):
             log(f"note: no {kind} is recorded in {out_dir / 'manifest.json'}, so the {what} {source} is not used")
 
+    console = make_console(sys.stdout)
     results = []
     for recorded in scripts:
         data = workbook if recorded.kind == "converter" else dataset
@@ -507,41 +560,141 @@ def _verify_all(
         if result.missing:
             echo_error(missing_message(recorded.path))
             continue
+        if json_output:
+            # stdout holds only the JSON document, so the message goes to stderr.
+            if result.edited:
+                log(edited_message(recorded.path))
+            continue
         if result.edited:
             typer.echo(edited_message(recorded.path))
-        print_report(result.report)
+        print_report(result.report, console)
 
     if junit is not None:
         write_junit(junit, results)
         log(f"wrote {junit}")
     failed = [result.script.name for result in results if not result.passed]
+    if json_output:
+        echo_json(verify_document(results, [script_document(result, result.edited) for result in results]))
+    elif failed:
+        print_lines([[("FAILED", FAIL_STYLE), (f": {', '.join(failed)}", "")]], console)
+    else:
+        print_lines([[(f"all {len(results)} scripts passed", PASS_STYLE)]], console)
     if failed:
-        typer.echo(f"FAILED: {', '.join(failed)}")
         raise typer.Exit(1)
-    typer.echo(f"all {len(results)} scripts passed")
 
 
-def print_report(report: Any) -> None:
-    """Print a verification report: review findings, one line per golden case, the data comparison."""
-    typer.echo(f"{report.script} ({report.kind})")
+# --- human and machine-readable output ------------------------------------------------------
+
+def report_lines(report: VerificationReport) -> list[Line]:
+    """Return the text of a verification report: review findings, one line per golden case, the data comparison."""
+    lines: list[Line] = [[(f"{report.script} ({report.kind})", "")]]
     if report.review is not None:
         for finding in report.review.findings:
-            typer.echo(f"  review {finding.format()}")
+            position = f"{finding.line}:{finding.column} "
+            rest = finding.format()[len(position) + len(finding.severity):]
+            lines.append(
+                [(f"  review {position}", ""), (finding.severity, SEVERITY_STYLES.get(finding.severity, "")), (rest, "")]
+            )
         if not report.review.passed:
-            typer.echo("  review failed, so the script was not run")
+            lines.append([("  review failed", FAIL_STYLE), (", so the script was not run", "")])
     for case in report.cases:
-        status = "pass" if case.passed else "FAIL"
         detail = f": {case.message}" if case.message else ""
-        typer.echo(f"  {status} {case.name}{detail}")
+        lines.append([("  ", ""), _status(case.passed), (f" {case.name}{detail}", "")])
     if report.data is not None:
-        status = "pass" if report.data.passed else "FAIL"
         detail = report.data.message or f"{report.data.records} records equal the reference's"
-        typer.echo(f"  {status} {report.data.source}: {detail}")
+        lines.append([("  ", ""), _status(report.data.passed), (f" {report.data.source}: {detail}", "")])
     for action in report.blocked:
-        typer.echo(f"  blocked {action}")
+        lines.append([("  ", ""), ("blocked", WARNING_STYLE), (f" {action}", "")])
     passed = sum(case.passed for case in report.cases)
-    verdict = "PASSED" if report.passed else "FAILED"
-    typer.echo(f"{verdict}: {passed}/{len(report.cases)} golden cases")
+    verdict = ("PASSED", PASS_STYLE) if report.passed else ("FAILED", FAIL_STYLE)
+    lines.append([verdict, (f": {passed}/{len(report.cases)} golden cases", "")])
+    return lines
+
+
+def _status(passed: bool) -> tuple[str, str]:
+    return ("pass", PASS_STYLE) if passed else ("FAIL", FAIL_STYLE)
+
+
+def print_report(report: VerificationReport, console: Optional[Console] = None) -> None:
+    """Print a verification report on stdout, or on ``console``: review findings, golden cases, the data comparison."""
+    print_lines(report_lines(report), console)
+
+
+def report_document(report: VerificationReport) -> dict[str, Any]:
+    """Return the facts of a verification report as JSON types, the same facts that print_report shows."""
+    review = None
+    if report.review is not None:
+        review = {
+            "passed": report.review.passed,
+            "errors": len(report.review.errors),
+            "warnings": len(report.review.warnings),
+            "findings": [dataclasses.asdict(finding) for finding in report.review.findings],
+        }
+    data = None
+    if report.data is not None:
+        data = {
+            "source": report.data.source,
+            "passed": report.data.passed,
+            "records": report.data.records,
+            "message": report.data.message,
+        }
+    return {
+        "script": report.script,
+        "kind": report.kind,
+        "passed": report.passed,
+        "review": review,
+        "golden": {
+            "total": len(report.cases),
+            "passed": sum(case.passed for case in report.cases),
+            "failed": len(report.failed_cases),
+            "cases": [{"name": case.name, "passed": case.passed, "message": case.message} for case in report.cases],
+        },
+        "data": data,
+        "blocked": list(report.blocked),
+    }
+
+
+def make_document(result: MakeResult) -> dict[str, Any]:
+    """Return what ``make --json`` prints: the written script, where it came from, its attempts and its verification."""
+    entry = result.entry
+    document = {
+        "ok": True,
+        "script": str(result.script),
+        "kind": entry["kind"],
+        "settings": entry["settings"],
+        "template": entry["template"],
+        "provider": entry["provider"],
+        "model": entry["model"],
+        "code_sha256": entry["code_sha256"],
+        "attempts": entry["attempts"]["history"],
+        "samples": entry["samples"],
+        "verification": report_document(result.report),
+    }
+    if "base_url" in entry:
+        document["base_url"] = entry["base_url"]
+    return document
+
+
+def script_document(result: ScriptResult, edited: Optional[bool]) -> dict[str, Any]:
+    """Return what verify found about one script.
+
+    ``edited`` is None when no manifest entry records what the script should contain.
+    ``verification`` is None when the file is missing.
+    """
+    return {
+        "script": str(result.script),
+        "kind": result.kind,
+        "passed": result.passed,
+        "missing": result.missing,
+        "edited": edited,
+        "verification": report_document(result.report) if result.report is not None else None,
+    }
+
+
+def verify_document(results: list[ScriptResult], scripts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return what ``verify --json`` prints: the overall verdict, the names of failed scripts, and each script's facts."""
+    failed = [result.script.name for result in results if not result.passed]
+    return {"ok": not failed, "passed": len(results) - len(failed), "failed": failed, "scripts": scripts}
 
 
 # Commands that live in their own modules; each imports its heavy libraries only when it runs.
@@ -556,7 +709,8 @@ app.command("xtuner-config")(handle_errors(xtuner_config_command))
 
 
 def main() -> None:
-    app()
+    # A fixed program name gives the same usage line and a working completion script under python -m promptgen.
+    app(prog_name="promptgen")
 
 
 if __name__ == "__main__":

@@ -115,7 +115,9 @@ def eval_command(
 
 
 def _log(message: str) -> None:
-    typer.echo(message, err=True)
+    from promptgen.progress import current_reporter
+
+    current_reporter().info(message)
 
 
 def _run_eval(

@@ -37,11 +37,11 @@ def review_command(
     from promptgen.review import review_code
 
     if kind is not None and kind not in KINDS:
-        _fail(f"invalid --kind {kind!r}: choose one of {', '.join(KINDS)}")
+        _fail(f"invalid --kind {kind!r}: choose one of {', '.join(KINDS)}", json_)
     try:
         code = _read_script(script)
     except _ScriptNotReadable as error:
-        _fail(str(error))
+        _fail(str(error), json_)
 
     report = review_code(code, cast(Optional[Kind], kind))
 
@@ -56,8 +56,18 @@ def review_command(
         }
         typer.echo(json.dumps(document, ensure_ascii=False))
     else:
-        for finding in report.findings:
-            typer.echo(f"{script}:{finding.line}:{finding.column}: {finding.severity} {finding.rule} {finding.message}")
+        from promptgen.progress import SEVERITY_STYLES, print_lines
+
+        print_lines(
+            [
+                [
+                    (f"{script}:{finding.line}:{finding.column}: ", ""),
+                    (finding.severity, SEVERITY_STYLES.get(finding.severity, "")),
+                    (f" {finding.rule} {finding.message}", ""),
+                ]
+                for finding in report.findings
+            ]
+        )
         # A file that does not parse gets its one PG100 line and no summary.
         if not any(finding.rule == "PG100" for finding in report.findings):
             typer.echo(_summary(script, len(report.errors), len(report.warnings)))
@@ -93,6 +103,8 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, json_output: bool = False) -> NoReturn:
+    if json_output:
+        typer.echo(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)

@@ -16,7 +16,9 @@ from promptgen.check import CheckReport, DatasetStats, Overlap, check_dataset
 from promptgen.errors import PromptgenError
 
 
-def _fail(exc: PromptgenError) -> typer.Exit:
+def _fail(exc: PromptgenError, json_output: bool = False) -> typer.Exit:
+    if json_output:
+        typer.echo(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(exc.exit_code)
 
@@ -41,7 +43,7 @@ def check_command(
     try:
         report = check_dataset(dataset, against=against)
     except PromptgenError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc, json_) from None
     if json_:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from promptgen.errors import ExtractionError, ProviderError
 from promptgen.fsutil import write_atomic
+from promptgen.progress import current_reporter
 from promptgen.providers.base import Message, Provider, Reply
 from promptgen.spec import Settings, kind_of
 
@@ -182,7 +183,8 @@ def evaluate_model(provider: Provider, task: EvalTask, log: LogCallback = lambda
     messages = initial_messages(task.prompt)
     attempts: list[EvalAttempt] = []
     try:
-        replies = provider.complete(messages, samples=task.samples)
+        with current_reporter().task(f"{provider.model}: waiting for {task.samples} replies"):
+            replies = provider.complete(messages, samples=task.samples)
         for sample, reply in enumerate(replies, start=1):
             _run_sample(provider, task, messages, sample, reply, attempts, log)
     except ProviderError as exc:
@@ -229,7 +231,8 @@ def _run_sample(
             {"role": "assistant", "content": reply.text},
             {"role": "user", "content": render_repair(kind_of(task.settings), faults)},
         ]
-        reply = provider.complete(conversation, samples=1)[0]
+        with current_reporter().task(f"{provider.model}: waiting for a repaired reply"):
+            reply = provider.complete(conversation, samples=1)[0]
 
 
 def _judge(reply: Reply, provider_name: str, task: EvalTask) -> tuple[str, list[str]]:

@@ -20,6 +20,7 @@ from promptgen.bake import add_header, script_header
 from promptgen.errors import ExtractionError, ProviderError
 from promptgen.fsutil import write_atomic
 from promptgen.manifest import check_overwrite, load_manifest, save_manifest, sha256_text, utc_now
+from promptgen.progress import current_reporter
 from promptgen.providers.base import Message, Provider, Reply
 from promptgen.spec import ConverterSettings, Settings, format_ratio, kind_of
 from promptgen.verify import DataRun, VerificationReport, check_source, run_reference, verify_script
@@ -177,9 +178,12 @@ def extract_candidate(reply: Reply) -> str:
 
 def verify_candidate(
     code: str, options: MakeOptions, prompt: RenderedPrompt, provider_name: str, reference: DataRun | None,
-    log: LogCallback,
+    log: LogCallback | None = None,
 ) -> tuple[str, VerificationReport]:
-    """Add the header to ``code``, write it to a temporary file and verify it there."""
+    """Add the header to ``code``, write it to a temporary file and verify it there.
+
+    ``log``, when given, gets verification's "pass CASE" and "FAIL CASE" lines.
+    """
     final_code = add_header(code, script_header(options.settings, options.name, prompt.template, prompt.version, provider_name))
     with tempfile.TemporaryDirectory(prefix="promptgen-candidate-") as folder:
         candidate = Path(folder) / options.name
@@ -289,7 +293,7 @@ def _judge_reply(
         log(f"{label}: rejected, {fault}")
         return _Judgement(Attempt(round_number, sample_number, "extraction", fault), [fault])
 
-    final_code, report = verify_candidate(code, options, prompt, provider_name, reference, log)
+    final_code, report = verify_candidate(code, options, prompt, provider_name, reference)
     if report.passed:
         log(f"{label}: passed")
         return _Judgement(Attempt(round_number, sample_number, "passed"), [], final_code, report)
@@ -309,7 +313,7 @@ def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -
 
     target = options.out_dir / options.name
     check_overwrite(target, load_manifest(options.out_dir), force=options.force, replacement=_identity(options))
-    reference = _run_reference_on_data(options, log)
+    reference = _run_reference_on_data(options)
 
     prompt = render_for_settings(options.settings)
     messages = build_messages(prompt)
@@ -319,18 +323,24 @@ def make_script(options: MakeOptions, log: LogCallback = lambda message: None) -
     passing: list[_Judgement] = []
     repair = ""
     rounds = 1 + (options.max_repairs if provider.name not in {"reference", "manual"} else 0)
+    reporter = current_reporter()
     for round_number in range(1, rounds + 1):
-        replies = provider.complete(messages, samples=options.samples)
+        with reporter.task(f"round {round_number}: waiting for {provider.name}"):
+            replies = provider.complete(messages, samples=options.samples)
         cached = sum(reply.cached for reply in replies)
         if cached:
             log(
                 f"round {round_number}: {cached} of {len(replies)} replies came from the response cache; "
                 "--no-cache sends the request again"
             )
-        judgements = [
-            _judge_reply(reply, round_number, sample_number, options, prompt, provider.name, reference, log)
-            for sample_number, reply in enumerate(replies, start=1)
-        ]
+        judgements: list[_Judgement] = []
+        with reporter.task(f"round {round_number}: checking samples", total=len(replies)) as task:
+            for sample_number, reply in enumerate(replies, start=1):
+                judgement = _judge_reply(
+                    reply, round_number, sample_number, options, prompt, provider.name, reference, log
+                )
+                judgements.append(judgement)
+                task.advance(f"sample {sample_number}: {judgement.attempt.stage}")
         attempts.extend(judgement.attempt for judgement in judgements)
         passing = [judgement for judgement in judgements if judgement.passed]
         if options.samples > 1:
@@ -372,13 +382,13 @@ def _identity(options: MakeOptions) -> dict[str, Any]:
     return {"kind": kind_of(options.settings), "settings": options.settings.to_dict()}
 
 
-def _run_reference_on_data(options: MakeOptions, log: LogCallback) -> DataRun | None:
+def _run_reference_on_data(options: MakeOptions) -> DataRun | None:
     """Run the reference on the user's data first, so that a problem with the data is reported as such."""
     if options.data is None:
         return None
     check_source(options.data, "workbook" if isinstance(options.settings, ConverterSettings) else "dataset")
-    log(f"checking {options.data.name} with the reference script")
-    reference = run_reference(options.settings, options.data)
+    with current_reporter().task(f"checking {options.data.name} with the reference script"):
+        reference = run_reference(options.settings, options.data)
     if reference.records is None:
         from promptgen.errors import WorkbookError
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from promptgen.errors import WorkbookError
+from promptgen.progress import current_reporter
 from promptgen.sandbox import RunResult, run_script
 from promptgen.spec import ConverterSettings, Settings, kind_of
 
@@ -101,7 +102,9 @@ def run_golden_cases(
 ) -> tuple[tuple[CaseOutcome, ...], tuple[str, ...]]:
     """Run ``script`` on every golden case of its kind, each in a fresh sandbox folder.
 
-    Returns the outcomes and what the sandbox blocked, as "CASE: ACTION" lines.
+    The current reporter shows a bar over the cases, and ``progress``, when given,
+    gets a "pass CASE" or "FAIL CASE" line for each. Returns the outcomes and what
+    the sandbox blocked, as "CASE: ACTION" lines.
     """
     from promptgen.golden import check_outcome, golden_cases
 
@@ -116,12 +119,15 @@ def run_golden_cases(
 
     outcomes: list[CaseOutcome] = []
     blocked: list[str] = []
-    with ThreadPoolExecutor(max_workers=PARALLEL_CASES) as pool:
-        for outcome, result in pool.map(run_one, cases):
-            outcomes.append(outcome)
-            blocked.extend(f"{outcome.name}: {action}" for action in result.blocked)
-            if progress is not None:
-                progress(f"{'pass' if outcome.passed else 'FAIL'} {outcome.name}")
+    with current_reporter().task(f"golden cases of {script.name}", total=len(cases)) as task:
+        with ThreadPoolExecutor(max_workers=PARALLEL_CASES) as pool:
+            for outcome, result in pool.map(run_one, cases):
+                outcomes.append(outcome)
+                blocked.extend(f"{outcome.name}: {action}" for action in result.blocked)
+                line = f"{'pass' if outcome.passed else 'FAIL'} {outcome.name}"
+                task.advance(line)
+                if progress is not None:
+                    progress(line)
     return tuple(outcomes), tuple(blocked)
 
 
@@ -242,9 +248,11 @@ def verify_script(
     # A script that failed a golden case has already failed; running it on a large
     # workbook as well could only cost time (up to DATA_TIMEOUT for an endless loop).
     if data is not None and all(case.passed for case in cases):
+        step = f"comparing with the reference on {data.name}"
         if progress is not None:
-            progress(f"comparing with the reference on {data.name}")
-        comparison = compare_on_data(script, settings, data, reference)
+            progress(step)
+        with current_reporter().task(step):
+            comparison = compare_on_data(script, settings, data, reference)
     if comparison is not None:
         blocked += tuple(f"{comparison.source}: {action}" for action in comparison.blocked)
     return VerificationReport(
