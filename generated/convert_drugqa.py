@@ -12,6 +12,10 @@ written as JSON Lines or as one JSON array. Records are written as they are read
 a temporary file beside OUTPUT, which replaces OUTPUT only when the whole sheet has
 been converted, so a failed run leaves no output behind. Errors are one line on
 stderr with exit status 1 (2 for command-line mistakes, 130 when interrupted).
+
+ENGINE = "calamine" reads the sheet with python_calamine, which is several times faster
+than openpyxl but keeps the whole sheet in memory. Where python_calamine cannot give
+the values openpyxl gives, the script reads the workbook with openpyxl instead.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import itertools
 import json
 import os
 import re
@@ -27,13 +32,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator, NoReturn, Sequence, TextIO
-
-import openpyxl
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, NoReturn, Sequence, TextIO
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from python_calamine import CalamineSheet
 
 # Settings baked in when promptgen wrote this script.
 SHEET = "DrugQA"
@@ -44,6 +48,7 @@ HEADER_ROWS = 1
 ON_MISSING = "skip"
 STRIP = True
 OUTPUT_FORMAT = "jsonl"
+ENGINE = "openpyxl"
 
 # An old .xls workbook and an encrypted .xlsx workbook are both OLE2 compound files.
 # The encrypted one contains a stream whose directory entry is named in UTF-16-LE.
@@ -55,20 +60,34 @@ EXCEL_ERROR_CODES = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 )
 
+# json.dumps(record, ensure_ascii=False) builds a new JSONEncoder on every call and returns
+# this encoder's encode(record); one shared encoder gives the same text without that cost.
+RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 # Excel's last column is XFD (16,384), so a longer run of capitals is header text.
 COLUMN_LETTERS = re.compile(r"[A-Z]{1,3}")
 MAX_COLUMN_INDEX = 16_384
 
+# python_calamine (0.9.1 checked) returns every number as a 64-bit float, which represents
+# whole numbers exactly only below 2**53. openpyxl returns an integer cell as an int with all its digits.
+FLOAT_EXACT_INTEGER_LIMIT = 2**53
+
 Row = Sequence[object]
+# Each call starts a new pass over the worksheet's rows, from row 1.
+SheetRows = Callable[[], Iterator[Row]]
 
 
 class ConversionError(Exception):
     """A failure the user can fix. Its message is one line naming the value and the fix."""
 
 
+class CalamineMismatch(Exception):
+    """python_calamine cannot read the worksheet as openpyxl would. The message gives the reason."""
+
+
 @dataclass(frozen=True)
 class SheetLayout:
-    """Width and last header row of a worksheet, found by a first pass before any record is written."""
+    """Width and last header row of a worksheet, which decide whether the column settings fit it."""
 
     width: int
     header_texts: tuple[str | None, ...]
@@ -99,6 +118,8 @@ def check_settings() -> None:
         raise ConversionError(f"invalid ON_MISSING {ON_MISSING!r}: set it to 'skip', 'error' or 'keep'")
     if OUTPUT_FORMAT not in ("jsonl", "json"):
         raise ConversionError(f"invalid OUTPUT_FORMAT {OUTPUT_FORMAT!r}: set it to 'jsonl' or 'json'")
+    if ENGINE not in ("openpyxl", "calamine"):
+        raise ConversionError(f"invalid ENGINE {ENGINE!r}: set it to 'openpyxl' or 'calamine'")
     if HEADER_ROWS < 0:
         raise ConversionError(f"invalid HEADER_ROWS {HEADER_ROWS}: set it to 0 or more")
     for setting, column in (("INPUT_COLUMN", INPUT_COLUMN), ("OUTPUT_COLUMN", OUTPUT_COLUMN)):
@@ -184,6 +205,9 @@ def describe_failure(error: Exception) -> str:
 
 
 def open_workbook(path: Path) -> Workbook:
+    # Imported here, so that the calamine engine loads openpyxl only when it falls back to it.
+    import openpyxl
+
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     # openpyxl 3.1.5 raises many exception types for a damaged workbook (seen here: BadZipFile,
@@ -225,6 +249,60 @@ def read_rows(worksheet: ReadOnlyWorksheet, path: Path) -> Iterator[Row]:
             f"cannot read sheet {SHEET!r} of {path}: {describe_failure(error)}; "
             "check that it opens in Excel and save it again"
         ) from error
+
+
+def read_calamine_sheet(path: Path) -> CalamineSheet:
+    """Read worksheet SHEET into memory with python_calamine.
+
+    Raises CalamineMismatch when python_calamine fails on the workbook, or SHEET is not a
+    worksheet in it, so that openpyxl reads it and reports any error in its own words.
+    """
+    # Imported here so that the openpyxl engine runs where python_calamine is not installed.
+    try:
+        import python_calamine
+    except ImportError as error:
+        raise ConversionError(
+            "ENGINE is 'calamine', but python_calamine is not installed; "
+            "install it with pip install python-calamine, or set ENGINE to 'openpyxl'"
+        ) from error
+
+    try:
+        with python_calamine.CalamineWorkbook.from_path(path) as workbook:
+            types = {metadata.name: metadata.typ for metadata in workbook.sheets_metadata}
+            if types.get(SHEET) != python_calamine.SheetTypeEnum.WorkSheet:
+                raise CalamineMismatch(f"{path} has no worksheet named {SHEET!r}")
+            return workbook.get_sheet_by_name(SHEET)
+    # python_calamine raises CalamineError subclasses for damaged workbooks, and 0.9.1 also
+    # for a whole sheet that contains one #GETTING_DATA error cell.
+    except python_calamine.CalamineError as error:
+        raise CalamineMismatch(f"python_calamine cannot read {path}: {describe_failure(error)}") from error
+
+
+def calamine_rows(sheet: CalamineSheet) -> Iterator[Row]:
+    """Yield the value lists of every row, from row 1 and column A, with "" for an empty cell."""
+    # NOTE: two known differences from openpyxl 3.1.5 remain. python_calamine decodes the
+    # _xHHHH_ escapes of ECMA-376 text (Excel writes a carriage return as _x000D_), which openpyxl
+    # keeps as written. And for a date-formatted number below 0 or after 9999-12-31, openpyxl
+    # returns a 1899 date or the error text #VALUE!, where python_calamine returns a time or
+    # the number. The values python_calamine returns do not show either case.
+    # python_calamine 0.9.1's iter_rows yields the empty rows above the first cell with data,
+    # but starts every row at the first column with data.
+    first_column = sheet.start[1] if sheet.start is not None else 0
+    if first_column == 0:
+        yield from sheet.iter_rows()
+        return
+    padding = [""] * first_column
+    for row in sheet.iter_rows():
+        yield padding + row
+
+
+def check_exact(value: object) -> None:
+    """Raise CalamineMismatch for a number that python_calamine may have read with lost digits."""
+    if isinstance(value, float) and abs(value) >= FLOAT_EXACT_INTEGER_LIMIT and value.is_integer():
+        raise CalamineMismatch(
+            f"python_calamine reads the number {value:.0f} as a float, "
+            "which may have lost digits that openpyxl keeps"
+        )
 
 
 def cell_text(value: object, strip: bool) -> str | None:
@@ -312,6 +390,16 @@ def resolve_column(setting: str, column: str, layout: SheetLayout) -> int:
     )
 
 
+def resolve_columns(layout: SheetLayout) -> tuple[int, int]:
+    """Return the 0-based positions of the input and output columns, or raise the error that explains why not."""
+    if layout.width == 0:
+        raise no_data_rows_error()
+    return (
+        resolve_column("INPUT_COLUMN", INPUT_COLUMN, layout),
+        resolve_column("OUTPUT_COLUMN", OUTPUT_COLUMN, layout),
+    )
+
+
 def make_record(input_text: str, output_text: str) -> dict[str, list[dict[str, str]]]:
     turn = {"system": SYSTEM} if SYSTEM else {}
     turn["input"] = input_text
@@ -333,7 +421,7 @@ class RecordWriter:
 
     def write(self, record: dict[str, list[dict[str, str]]]) -> None:
         if self.output_format == "jsonl":
-            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.stream.write(RECORD_ENCODER.encode(record) + "\n")
         else:
             self.stream.write("[\n" if self.count == 0 else ",\n")
             text = json.dumps(record, ensure_ascii=False, indent=2)
@@ -372,42 +460,72 @@ def atomic_output(path: Path) -> Iterator[TextIO]:
 def write_records(
     rows: Iterator[Row], input_index: int, output_index: int, output: Path
 ) -> tuple[int, list[int]]:
-    """Convert the data rows to records in ``output``. Return the record count and the skipped row numbers."""
-    skipped: list[int] = []
+    """Convert the data rows to records in ``output``. Return the record count and the skipped row numbers.
+
+    One pass both writes the records and finds the sheet's layout. The checks that need the
+    whole sheet run before the output replaces OUTPUT, in the order a first pass over the
+    layout would run them, so that a failure reports the same error either way.
+    """
+    width = 0
+    header_texts: tuple[str | None, ...] = ()
+    skipped: list[tuple[int, str]] = []
+    missing_error: ConversionError | None = None
     with atomic_output(output) as stream:
         writer = RecordWriter(stream, OUTPUT_FORMAT)
         for number, row in enumerate(rows, start=1):
+            # Only a row longer than the width so far can widen the sheet.
+            if len(row) > width:
+                width = max(width, last_filled_column(row))
             if number <= HEADER_ROWS:
+                if number == HEADER_ROWS:
+                    header_texts = tuple(cell_text(value, strip=True) for value in row)
                 continue
-            input_text = cell_text(value_at(row, input_index), STRIP)
-            output_text = cell_text(value_at(row, output_index), STRIP)
+            if missing_error is not None:
+                continue
+
+            input_value = value_at(row, input_index)
+            output_value = value_at(row, output_index)
+            if ENGINE == "calamine":
+                check_exact(input_value)
+                check_exact(output_value)
+            input_text = cell_text(input_value, STRIP)
+            output_text = cell_text(output_value, STRIP)
             if input_text is None and output_text is None:
                 continue
             if input_text is None or output_text is None:
                 field, column = ("input", INPUT_COLUMN) if input_text is None else ("output", OUTPUT_COLUMN)
                 if ON_MISSING == "error":
-                    raise ConversionError(
+                    # Raised after the whole sheet is read, because a column beyond the
+                    # sheet's width explains a missing cell better.
+                    missing_error = ConversionError(
                         f"row {number}: {field} is missing (column {column}); "
                         "fill the cell, or set ON_MISSING to 'skip' or 'keep'"
                     )
+                    continue
                 if ON_MISSING == "skip":
-                    print(f"skipped row {number}: {field} is missing", file=sys.stderr)
-                    skipped.append(number)
+                    skipped.append((number, field))
                     continue
             writer.write(make_record(input_text or "", output_text or ""))
 
+        resolve_columns(SheetLayout(width=width, header_texts=header_texts))
+        if missing_error is not None:
+            raise missing_error
         # A sheet whose rows below the header all lack both input and output has no data
         # rows. Rows skipped for a missing input or output still count as data rows.
         if writer.count == 0 and not skipped:
             raise no_data_rows_error()
         writer.finish()
-    return writer.count, skipped
+
+    # Printed only now, so that a failure prints nothing but its error line.
+    for number, field in skipped:
+        print(f"skipped row {number}: {field} is missing", file=sys.stderr)
+    return writer.count, [number for number, _ in skipped]
 
 
 def no_data_rows_error() -> ConversionError:
     return ConversionError(
         f"sheet {SHEET!r} has no data rows below its {HEADER_ROWS} header row(s) "
-        f"in columns {INPUT_COLUMN} and {OUTPUT_COLUMN}; check SHEET, HEADER_ROWS and the columns"
+        f"in columns {INPUT_COLUMN!r} and {OUTPUT_COLUMN!r}; check SHEET, HEADER_ROWS and the columns"
     )
 
 
@@ -415,27 +533,77 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def convert(input_path: Path, output: Path) -> str:
-    """Convert the workbook at ``input_path`` into ``output``. Return the summary line."""
-    check_input_file(input_path)
-    check_output_path(output, input_path)
+def read_header_texts(rows: Iterator[Row]) -> tuple[str | None, ...]:
+    """Return the texts of row HEADER_ROWS, the last header row, without reading further.
+
+    Called only for a column given as header text, which check_settings allows only with
+    HEADER_ROWS of 1 or more.
+    """
+    for row in itertools.islice(rows, HEADER_ROWS - 1, HEADER_ROWS):
+        if ENGINE == "calamine":
+            for value in row:
+                check_exact(value)
+        return tuple(cell_text(value, strip=True) for value in row)
+    return ()
+
+
+def find_column(column: str, header_texts: tuple[str | None, ...]) -> int | None:
+    """Return the 0-based position of a column letter or header text, or None for a header text not found."""
+    if is_column_letter(column):
+        return column_index(column) - 1
+    if column in header_texts:
+        return header_texts.index(column)
+    return None
+
+
+def convert_sheet(sheet_rows: SheetRows, output: Path) -> tuple[int, list[int]]:
+    """Convert the worksheet into ``output``. Return the record count and the skipped row numbers."""
+    header_texts: tuple[str | None, ...] = ()
+    if not (is_column_letter(INPUT_COLUMN) and is_column_letter(OUTPUT_COLUMN)):
+        header_texts = read_header_texts(sheet_rows())
+    input_index = find_column(INPUT_COLUMN, header_texts)
+    output_index = find_column(OUTPUT_COLUMN, header_texts)
+    if input_index is None or output_index is None:
+        # A header text is not in the header row. This raises the error that the layout of
+        # the whole sheet explains best, such as a sheet with no data rows at all.
+        input_index, output_index = resolve_columns(scan_sheet(sheet_rows()))
+    return write_records(sheet_rows(), input_index, output_index, output)
+
+
+def convert_with_openpyxl(input_path: Path, output: Path) -> tuple[int, list[int]]:
     workbook = open_workbook(input_path)
     try:
         worksheet = select_worksheet(workbook, input_path)
         # Ignore the stored <dimension>: a missing one would drop rows, and an inflated one
         # (a formatted cell near row 1,048,576) would pad every row to the claimed width.
         worksheet.reset_dimensions()
-
-        layout = scan_sheet(read_rows(worksheet, input_path))
-        if layout.width == 0:
-            raise no_data_rows_error()
-        input_index = resolve_column("INPUT_COLUMN", INPUT_COLUMN, layout)
-        output_index = resolve_column("OUTPUT_COLUMN", OUTPUT_COLUMN, layout)
-
-        count, skipped = write_records(read_rows(worksheet, input_path), input_index, output_index, output)
+        return convert_sheet(lambda: read_rows(worksheet, input_path), output)
     finally:
         workbook.close()
 
+
+def convert_with_calamine(input_path: Path, output: Path) -> tuple[int, list[int]]:
+    sheet = read_calamine_sheet(input_path)
+    return convert_sheet(lambda: calamine_rows(sheet), output)
+
+
+def convert(input_path: Path, output: Path) -> str:
+    """Convert the workbook at ``input_path`` into ``output``. Return the summary line."""
+    check_input_file(input_path)
+    check_output_path(output, input_path)
+    note = ""
+    if ENGINE == "calamine":
+        try:
+            count, skipped = convert_with_calamine(input_path, output)
+        except CalamineMismatch as mismatch:
+            note = f"note: {mismatch}; the workbook was read with openpyxl instead"
+            count, skipped = convert_with_openpyxl(input_path, output)
+    else:
+        count, skipped = convert_with_openpyxl(input_path, output)
+
+    # Printed only on success, so that a failure prints nothing but its error line.
+    if note:
+        print(note, file=sys.stderr)
     summary = f"wrote {plural(count, 'record')} to {output}; skipped {plural(len(skipped), 'row')}"
     if skipped:
         summary += ": " + ", ".join(str(number) for number in skipped)

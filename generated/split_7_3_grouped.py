@@ -12,11 +12,16 @@ part rounded up. With GROUP_BY = "input", records whose first turn has the same
 input all land in the same part. Both outputs are JSON Lines, written to temporary
 files first, so a failed run leaves neither behind. Errors are one line on stderr
 with exit status 1 (2 for command-line mistakes, 130 when interrupted).
+
+A JSON Lines input is read twice: once to check every record and note where it starts,
+and again, record by record, while the outputs are written. So memory grows with the
+number of records, not with their size, but INPUT must not change during the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 import os
@@ -25,7 +30,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NoReturn, Sequence, TextIO
+from typing import BinaryIO, Callable, Iterator, NoReturn, Protocol, Sequence, TextIO
 
 # Settings baked in when promptgen wrote this script.
 RATIO = (7, 3)
@@ -35,36 +40,113 @@ GROUP_BY = "input"
 # The four characters JSON allows between tokens.
 JSON_WHITESPACE = " \t\n\r"
 
+# json.dumps(value, ensure_ascii=False) builds a new JSONEncoder on every call and returns
+# this encoder's encode(value); one shared encoder gives the same text without that cost.
+RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 
 class SplitError(Exception):
     """A failure the user can fix. Its message is one line naming the value and the fix."""
 
 
+class JsonLinesTexts:
+    """The records of a JSON Lines file as json.dumps texts, read back from the file by position.
+
+    Only the byte offset and length of each record's text, and one flag, are kept in memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        # 1 where the line is already json.dumps(record, ensure_ascii=False), so it is copied as it is.
+        self.canonical = bytearray()
+        self.stream: BinaryIO | None = None
+
+    def append(self, offset: int, length: int, canonical: bool) -> None:
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.canonical.append(canonical)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, position: int) -> str:
+        if self.stream is None:
+            # Unbuffered, so that each read takes the record's bytes and no more.
+            self.stream = self.path.open("rb", buffering=0)
+        self.stream.seek(self.offsets[position])
+        text = self.stream.read(self.lengths[position]).decode("utf-8")
+        if self.canonical[position]:
+            return text
+        return RECORD_ENCODER.encode(json.loads(text))
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+class JsonArrayTexts:
+    """The records of a JSON array as json.dumps texts, parsed again from the array's text by position."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offsets: list[int] = []
+        self.decoder = json.JSONDecoder()
+
+    def append(self, offset: int) -> None:
+        self.offsets.append(offset)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, position: int) -> str:
+        value, _ = self.decoder.raw_decode(self.text, self.offsets[position])
+        return RECORD_ENCODER.encode(value)
+
+    def close(self) -> None:
+        pass
+
+
+RecordTexts = JsonLinesTexts | JsonArrayTexts
+
+
+class TextsByPosition(Protocol):
+    """Record texts by 0-based position, such as a RecordTexts or a list of str."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, position: int) -> str: ...
+
+
 @dataclass
 class Records:
-    """The input records, each kept as its json.dumps text rather than as parsed objects."""
+    """The positions of the input records and their groups. The records themselves stay in the input."""
 
     group_by_input: bool
-    texts: list[str] = field(default_factory=list)
+    texts: RecordTexts
     # Group key -> positions in ``texts``; keys in order of first appearance.
     groups: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, value: object, where: str) -> None:
-        """Keep one parsed JSON value. ``where`` names it in errors, such as "line 3 of data.jsonl"."""
+    def check(self, value: object, where: Callable[[], str]) -> None:
+        """Check one parsed JSON value before its position is added to ``texts``.
+
+        ``where()`` returns its place for error messages, such as "line 3 of data.jsonl". It is
+        called only on an error, because formatting it for every record would cost time.
+        """
         if not isinstance(value, dict):
             raise SplitError(
-                f"{where} is a JSON {json_type(value)}, not an object; "
+                f"{where()} is a JSON {json_type(value)}, not an object; "
                 'each record must be an object such as {"conversation": [...]}'
             )
         if self.group_by_input:
             key = first_input(value)
             if key is None:
                 raise SplitError(
-                    f'{where} has no string "input" in its first conversation turn; '
+                    f'{where()} has no string "input" in its first conversation turn; '
                     "GROUP_BY = 'input' needs one in every record, so fix the record or set GROUP_BY to 'none'"
                 )
             self.groups.setdefault(key, []).append(len(self.texts))
-        self.texts.append(json.dumps(value, ensure_ascii=False))
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -151,12 +233,21 @@ def first_character(path: Path) -> str:
     return ""
 
 
-def read_json_lines(path: Path, records: Records) -> None:
-    # newline="\n" splits lines at LF only; a lone CR is JSON whitespace, not a line end.
-    with path.open(encoding="utf-8-sig", newline="\n") as stream:
+def read_json_lines(path: Path, group_by_input: bool) -> Records:
+    texts = JsonLinesTexts(path)
+    records = Records(group_by_input=group_by_input, texts=texts)
+    offset = 0
+    # Binary lines end at LF only, so a lone CR stays in its line, where JSON reads it as whitespace.
+    with path.open("rb") as stream:
         for number, line in enumerate(stream, start=1):
-            text = line.removesuffix("\n").removesuffix("\r")
-            if not text.strip():
+            start = offset
+            offset += len(line)
+            if number == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8) :]
+                start += len(codecs.BOM_UTF8)
+            raw = line.removesuffix(b"\n").removesuffix(b"\r")
+            text = raw.decode("utf-8")
+            if not text or text.isspace():
                 continue
             try:
                 value = json.loads(text)
@@ -165,7 +256,9 @@ def read_json_lines(path: Path, records: Records) -> None:
                     f"line {number} of {path} is not valid JSON: {error.msg} at column {error.colno}; "
                     "fix or remove the line"
                 ) from error
-            records.add(value, f"line {number} of {path}")
+            records.check(value, lambda: f"line {number} of {path}")
+            texts.append(start, len(raw), RECORD_ENCODER.encode(value) == text)
+    return records
 
 
 def skip_whitespace(text: str, position: int) -> int:
@@ -174,8 +267,8 @@ def skip_whitespace(text: str, position: int) -> int:
     return position
 
 
-def iter_json_array(text: str) -> Iterator[object]:
-    """Yield the elements of the JSON array in ``text`` one at a time, or raise JSONDecodeError.
+def iter_json_array(text: str) -> Iterator[tuple[int, object]]:
+    """Yield the start offset and value of each element of the JSON array in ``text``, or raise JSONDecodeError.
 
     Only one element is parsed at a time, so the records never exist as objects all at once.
     """
@@ -186,8 +279,9 @@ def iter_json_array(text: str) -> Iterator[object]:
         position += 1
     else:
         while True:
-            value, position = decoder.raw_decode(text, skip_whitespace(text, position))
-            yield value
+            start = skip_whitespace(text, position)
+            value, position = decoder.raw_decode(text, start)
+            yield start, value
             position = skip_whitespace(text, position)
             if not text.startswith(",", position):
                 break
@@ -201,31 +295,33 @@ def iter_json_array(text: str) -> Iterator[object]:
         raise json.JSONDecodeError("Extra data after the array", text, position)
 
 
-def read_json_array(path: Path, records: Records) -> None:
+def read_json_array(path: Path, group_by_input: bool) -> Records:
     text = path.read_text(encoding="utf-8-sig")
+    texts = JsonArrayTexts(text)
+    records = Records(group_by_input=group_by_input, texts=texts)
     try:
-        for index, value in enumerate(iter_json_array(text)):
-            records.add(value, f"record {index} (0-based index) of the JSON array in {path}")
+        for index, (start, value) in enumerate(iter_json_array(text)):
+            records.check(value, lambda: f"record {index} (0-based index) of the JSON array in {path}")
+            texts.append(start)
     except json.JSONDecodeError as error:
         raise SplitError(
             f"{path} is not a valid JSON array: {error.msg} at line {error.lineno} column {error.colno}; "
             "fix the file"
         ) from error
+    return records
 
 
 def read_records(path: Path) -> Records:
     """Read every record of ``path``: one JSON array if it starts with "[", else JSON Lines."""
-    records = Records(group_by_input=GROUP_BY == "input")
+    group_by_input = GROUP_BY == "input"
     try:
         if first_character(path) == "[":
-            read_json_array(path, records)
-        else:
-            read_json_lines(path, records)
+            return read_json_array(path, group_by_input)
+        return read_json_lines(path, group_by_input)
     except UnicodeDecodeError as error:
         raise SplitError(f"input {path} is not UTF-8 text; save it as UTF-8") from error
     except OSError as error:
         raise SplitError(f"cannot read input {path}: {error.strerror}; check its permissions") from error
-    return records
 
 
 def plural(count: int, noun: str) -> str:
@@ -296,7 +392,7 @@ def atomic_output(path: Path) -> Iterator[TextIO]:
 
 
 def write_outputs(
-    texts: list[str], train_path: Path, train: list[int], test_path: Path, test: list[int]
+    texts: TextsByPosition, train_path: Path, train: list[int], test_path: Path, test: list[int]
 ) -> None:
     """Write the records at positions ``train`` and ``test`` of ``texts`` as two JSON Lines files.
 
@@ -317,17 +413,20 @@ def split(input_path: Path, train_path: Path, test_path: Path, seed: int) -> str
     """Split the records of ``input_path`` into the two outputs. Return the summary line."""
     check_paths(input_path, (train_path, test_path))
     records = read_records(input_path)
-    count = len(records.texts)
-    train_size, _ = split_sizes(count)
+    try:
+        count = len(records.texts)
+        train_size, _ = split_sizes(count)
 
-    if records.group_by_input:
-        train, test = split_groups(records.groups, train_size, seed)
-        source = f"{plural(count, 'record')} in {plural(len(records.groups), 'group')} of equal input"
-    else:
-        train, test = split_records(count, train_size, seed)
-        source = plural(count, "record")
+        if records.group_by_input:
+            train, test = split_groups(records.groups, train_size, seed)
+            source = f"{plural(count, 'record')} in {plural(len(records.groups), 'group')} of equal input"
+        else:
+            train, test = split_records(count, train_size, seed)
+            source = plural(count, "record")
 
-    write_outputs(records.texts, train_path, train, test_path, test)
+        write_outputs(records.texts, train_path, train, test_path, test)
+    finally:
+        records.texts.close()
     return (
         f"wrote {plural(len(train), 'record')} to {train_path} and {plural(len(test), 'record')} to {test_path} "
         f"from {source}, ratio {RATIO[0]}:{RATIO[1]}, seed {seed}"
