@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-import click
+import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,9 +83,9 @@ class Reporter:
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False, emoji=False, soft_wrap=True)
         else:
-            # click.echo drops ANSI escapes when the stream is not a terminal,
+            # typer.echo, like click.echo that it comes from, drops ANSI escapes when the stream is not a terminal,
             # so a note that quotes a script's message stays plain text in a log.
-            click.echo(message, file=self._stream)
+            typer.echo(message, file=self._stream)
 
     @contextlib.contextmanager
     def task(self, description: str, total: int | None = None) -> Iterator[Task]:
