@@ -229,9 +229,12 @@ def templates_show(name: Annotated[str, typer.Argument(help="Template name, such
 
 
 def _print_prompt(settings: Settings) -> None:
+    """Print the system and user messages that make sends, in the layout the manual provider writes."""
+    from promptgen.pipeline import build_messages
+    from promptgen.providers.manual import format_prompt
     from promptgen.templates import render_for_settings
 
-    typer.echo(render_for_settings(settings).text, nl=False)
+    typer.echo(format_prompt(build_messages(render_for_settings(settings))), nl=False)
 
 
 @render_app.command("converter")

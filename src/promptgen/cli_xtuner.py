@@ -107,7 +107,8 @@ def _verdict(report: CheckReport) -> str:
     verdict = f"OK: XTuner can use {report.path} as it is ({counts})"
     if report.overlap is not None and report.overlap.shared_inputs:
         shared = _plural(report.overlap.shared_inputs, "record")
-        verdict += f"; {shared} of {report.overlap.other} share a first input with it"
+        verb = "shares" if report.overlap.shared_inputs == 1 else "share"
+        verdict += f"; {shared} of {report.overlap.other} {verb} a first input with it"
     return verdict
 
 

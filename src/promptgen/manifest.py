@@ -100,8 +100,14 @@ def check_overwrite(
     if replacement is not None:
         differing = [key for key in ("kind", "settings") if entry.get(key) != replacement.get(key)]
         if differing:
+            old_settings = entry.get("settings") or {}
+            new_settings = replacement.get("settings") or {}
+            changed = sorted(
+                name for name in set(old_settings) | set(new_settings) if old_settings.get(name) != new_settings.get(name)
+            )
+            detail = f"; it differs in {', '.join(changed)}" if changed and "kind" not in differing else ""
             raise ManifestError(
-                f"{script} was made for other {' and '.join(differing)} ({_describe(entry)}); "
+                f"{script} was made for other {' and '.join(differing)} ({_describe(entry)}{detail}); "
                 "choose another --name, or pass --force to replace it"
             )
 

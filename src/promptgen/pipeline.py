@@ -403,6 +403,7 @@ _OPTION_NAMES = {
     "OUTPUT_COLUMN": "--output-col",
     "HEADER_ROWS": "--header-rows",
     "ON_MISSING": "--on-missing",
+    "ENGINE": "--engine",
 }
 
 
