@@ -32,7 +32,9 @@ print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
 # Peak memory at the larger size may exceed that at the smaller by at most this factor. A
 # read_only converter that collects its records in a list peaked 4.7 times as high at 100,000
 # rows as at 10,000 (Python 3.11, openpyxl 3.1.5), so holding rows or records fails the check.
-FLAT_FACTOR = 1.3
+# A streaming converter on a workbook without a <dimension> element measured 1.33 times in a
+# fresh virtual environment, so the bound leaves room for that and still fails at 4.7.
+FLAT_FACTOR = 2.0
 
 
 def peak_memory_kib(script: Path, *args: str | Path) -> int:
