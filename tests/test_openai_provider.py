@@ -510,3 +510,18 @@ def test_env_key_sent_to_env_base_url():
 def test_env_key_without_base_url_kept():
     settings = OpenAISettings.from_env({"OPENAI_API_KEY": "sk-secret"}, model="m")
     assert settings.api_key == "sk-secret"
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("http://user:pw@127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
+        ("https://example.invalid/v1?api-key=secret#part", "https://example.invalid/v1"),
+        ("http://u:p@[::1]:8000/v1", "http://[::1]:8000/v1"),
+        ("http://u:p@[::1/v1", "http://[::1/v1"),
+    ],
+)
+def test_public_url_drops_credentials(url, expected):
+    from promptgen.providers.base import public_url
+
+    assert public_url(url) == expected

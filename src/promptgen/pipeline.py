@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
-from urllib.parse import urlsplit, urlunsplit
 
 from promptgen import __version__
 from promptgen.bake import add_header, script_header
@@ -21,7 +20,7 @@ from promptgen.errors import ExtractionError, ProviderError
 from promptgen.fsutil import write_atomic
 from promptgen.manifest import check_overwrite, load_manifest, save_manifest, sha256_text, utc_now
 from promptgen.progress import current_reporter
-from promptgen.providers.base import Message, Provider, Reply
+from promptgen.providers.base import Message, Provider, Reply, public_url
 from promptgen.spec import ConverterSettings, Settings, format_ratio, kind_of
 from promptgen.verify import DataRun, VerificationReport, check_source, run_reference, verify_script
 
@@ -128,7 +127,7 @@ def select_provider(options: MakeOptions, log: LogCallback) -> Provider:
     if choice == "auto":
         if options.openai is not None and options.openai.is_configured():
             choice = "openai"
-            log(f"provider: openai ({_public_url(options.openai.base_url) or 'OpenAI API'}), chosen because an endpoint or key is configured")
+            log(f"provider: openai ({public_url(options.openai.base_url) or 'OpenAI API'}), chosen because an endpoint or key is configured")
         else:
             choice = "reference"
             log("provider: reference (no OPENAI_BASE_URL, OPENAI_API_KEY or --base-url set, so the checked-in reference script is used)")
@@ -150,17 +149,6 @@ def select_provider(options: MakeOptions, log: LogCallback) -> Provider:
         cache = ResponseCache.default() if options.use_cache else None
         return OpenAIProvider(options.openai or OpenAISettings.from_env({}), cache=cache)
     raise ProviderError(f"unknown provider {choice!r}: choose one of {', '.join(PROVIDER_CHOICES)}")
-
-
-def _public_url(url: str | None) -> str:
-    # A base URL may carry user:password@; never store or print that part.
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def extract_candidate(reply: Reply) -> str:
@@ -458,7 +446,7 @@ def build_entry(
         "written_at": utc_now(),
     }
     if provider.name == "openai" and options.openai is not None:
-        entry["base_url"] = _public_url(options.openai.base_url)
+        entry["base_url"] = public_url(options.openai.base_url)
     return entry
 
 

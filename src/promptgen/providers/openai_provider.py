@@ -20,7 +20,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -32,7 +31,7 @@ from openai.types.chat import ChatCompletion
 
 from promptgen.cache import ResponseCache, cache_key
 from promptgen.errors import ProviderError, SettingsError
-from promptgen.providers.base import Message, Reply
+from promptgen.providers.base import Message, Reply, public_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +49,6 @@ BACKOFF_MAX = 30.0
 RETRY_AFTER_CAP = 60.0  # a longer Retry-After ends the run instead of stalling it
 
 _SERVER_TEXT_LIMIT = 200  # characters of server error text quoted in a message
-
-_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ class OpenAIProvider:
         self.model: str = settings.model
         self.base_url = base_url.rstrip("/")
         # Messages and logs show the URL without any user:password@ part.
-        self.public_url = _public_url(self.base_url)
+        self.public_url = public_url(self.base_url)
         self.cache = cache
         self._sleep = sleep
         self._client = openai.OpenAI(
@@ -340,14 +337,9 @@ def _check_base_url(base_url: str) -> None:
         valid = False
     if not valid:
         raise ProviderError(
-            f"invalid base URL {_public_url(base_url)!r}: give a full http:// or https:// URL, "
+            f"invalid base URL {public_url(base_url)!r}: give a full http:// or https:// URL, "
             "for example --base-url http://127.0.0.1:8000/v1"
         )
-
-
-def _public_url(url: str) -> str:
-    # The authority's user information ends at its last "@", as in urllib.parse.
-    return _USER_INFO.sub(r"\1", url)
 
 
 def _is_retryable(status: int) -> bool:
