@@ -1,4 +1,4 @@
-"""The scripts checked in under generated/ still pass, and are what the manifest says they are."""
+"""The scripts checked in under generated/ still pass and match the hashes in the manifest."""
 
 from __future__ import annotations
 

@@ -26,13 +26,8 @@ SPLITTER_CONSTANTS = {"ratio": "RATIO", "seed": "SEED", "group_by": "GROUP_BY"}
 
 def constant_values(settings: Settings) -> dict[str, Any]:
     """Return the constants a script for ``settings`` must define, by constant name."""
-    if isinstance(settings, ConverterSettings):
-        return {constant: getattr(settings, field) for field, constant in CONVERTER_CONSTANTS.items()}
-    return {
-        "RATIO": tuple(settings.ratio),
-        "SEED": settings.seed,
-        "GROUP_BY": settings.group_by,
-    }
+    mapping = CONVERTER_CONSTANTS if isinstance(settings, ConverterSettings) else SPLITTER_CONSTANTS
+    return {constant: getattr(settings, field) for field, constant in mapping.items()}
 
 
 def python_literal(value: Any) -> str:
@@ -95,10 +90,8 @@ def bake_script(settings: Settings) -> str:
 
 
 def describe_settings(settings: Settings) -> str:
-    data = settings.to_dict()
-    if "ratio" in data:
-        data["ratio"] = format_ratio(settings.ratio)  # type: ignore[union-attr]
-    return ", ".join(f"{key}={value!r}" for key, value in data.items())
+    # SplitterSettings.to_dict already gives the ratio as "7:3".
+    return ", ".join(f"{key}={value!r}" for key, value in settings.to_dict().items())
 
 
 def script_header(settings: Settings, script_name: str, template: str, template_version: int, provider: str) -> str:

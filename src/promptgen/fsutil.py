@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def _file_mode(path: Path) -> int:
-    # Keep the mode of the file being replaced; a new file gets the usual 0o666 less the umask,
-    # where mkstemp alone would leave it readable by its owner only.
+    # Keep the mode of the file being replaced. A new file gets the usual 0o666 less the umask,
+    # because mkstemp alone would leave it readable by its owner only.
     try:
         return path.stat().st_mode & 0o7777
     except FileNotFoundError:

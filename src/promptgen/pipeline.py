@@ -21,7 +21,7 @@ from promptgen.fsutil import write_atomic
 from promptgen.manifest import check_overwrite, load_manifest, save_manifest, sha256_text, utc_now
 from promptgen.progress import current_reporter
 from promptgen.providers.base import Message, Provider, Reply, public_url
-from promptgen.spec import ConverterSettings, Settings, format_ratio, kind_of
+from promptgen.spec import ConverterSettings, Settings, kind_of
 from promptgen.verify import DataRun, VerificationReport, check_source, run_reference, verify_script
 
 if TYPE_CHECKING:
@@ -384,7 +384,7 @@ def _run_reference_on_data(options: MakeOptions) -> DataRun | None:
     return reference
 
 
-# The reference names its settings by their constants; a user of make knows them as options.
+# The reference names its settings by their constants, but a user of make sets them as options.
 _OPTION_NAMES = {
     "SHEET": "--sheet",
     "INPUT_COLUMN": "--input-col",
@@ -429,8 +429,6 @@ def build_entry(
 ) -> dict[str, Any]:
     """Return the manifest entry for a written script. No API key ever goes in here."""
     settings = options.settings.to_dict()
-    if "ratio" in settings:
-        settings["ratio"] = format_ratio(options.settings.ratio)  # type: ignore[union-attr]
     entry: dict[str, Any] = {
         "kind": kind_of(options.settings),
         "template": {"name": prompt.template, "version": prompt.version, "sha256": prompt.template_sha256},

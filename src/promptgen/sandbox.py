@@ -175,7 +175,7 @@ def _existing_folder(workdir: Path) -> Path:
 
 def _limit_values(limits: Limits, timeout: float) -> dict[str, int]:
     # The margin lets the wall-clock timeout end a single-threaded endless loop first, so it is
-    # reported as a timeout; the CPU limit still stops threads that burn CPU faster than time passes.
+    # reported as a timeout. The CPU limit still stops threads that burn CPU faster than time passes.
     default_cpu = max(1, math.ceil(timeout)) + CPU_LIMIT_MARGIN
     cpu_seconds = limits.cpu_seconds if limits.cpu_seconds is not None else default_cpu
     return {

@@ -62,7 +62,7 @@ class VerificationReport:
         return self.review_passed and not self.failed_cases and data_ok
 
     def failure_kind(self) -> str:
-        """Return the first stage that failed: review, run, golden or data ("" when all passed)."""
+        """Return the first stage that failed: review, golden or data ("" when all passed)."""
         if not self.review_passed:
             return "review"
         if self.failed_cases:
@@ -157,7 +157,7 @@ def run_on_data(script: Path, settings: Settings, source: Path) -> DataRun:
         shutil.copyfile(source, workdir / input_name)
         result = run_script(script, [input_name, *outputs], workdir=workdir, timeout=DATA_TIMEOUT)
         if not result.ok:
-            return DataRun(result=result, records=None, fault=_first_error_line(result))
+            return DataRun(result=result, records=None, fault=_failure_message(result))
         records: list[dict[str, Any]] = []
         for name in outputs:
             part, fault = read_output(workdir / name, output_format)
@@ -167,7 +167,7 @@ def run_on_data(script: Path, settings: Settings, source: Path) -> DataRun:
         return DataRun(result=result, records=records, fault="")
 
 
-def _first_error_line(result: RunResult) -> str:
+def _failure_message(result: RunResult) -> str:
     if result.timed_out:
         return "timed out"
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -245,8 +245,8 @@ def verify_script(
 
     cases, blocked = run_golden_cases(script, settings, progress)
     comparison = None
-    # A script that failed a golden case has already failed; running it on a large
-    # workbook as well could only cost time (up to DATA_TIMEOUT for an endless loop).
+    # A script that failed a golden case has already failed. Running it on a large workbook
+    # as well would only cost time, up to DATA_TIMEOUT for an endless loop.
     if data is not None and all(case.passed for case in cases):
         step = f"comparing with the reference on {data.name}"
         if progress is not None:

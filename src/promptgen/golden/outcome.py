@@ -34,7 +34,7 @@ def _last_line(result: RunResult) -> str:
     return lines[-1] if lines else ""
 
 
-# What the sandbox's resource limits turn into, as the signal that ends the script.
+# Reasons for the signals with which the sandbox's resource limits end a script.
 _SIGNAL_REASONS = {
     "SIGXCPU": ": it used more CPU time than the sandbox allows; look for an endless loop",
     "SIGXFSZ": ": it wrote a file larger than the sandbox allows",
